@@ -1,0 +1,1 @@
+"""Reusable Pulumi components of the ML platform, one per concern."""

@@ -1,0 +1,124 @@
+"""The EKS control plane: KMS envelope encryption, API auth with access entries, logs, OIDC, core add-ons."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from components.iam import OidcIdentity
+from stacks.settings import PlatformSettings
+from stacks.settings.node_pools import NodePoolSettings
+
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def access_entries(principal_arns: list[str]) -> dict[str, eks.AccessEntryArgs]:
+    """Cluster-admin access entries, one per principal, keyed by a stable name."""
+    entries = {}
+    for arn in principal_arns:
+        key = arn.rsplit("/", 1)[-1].lower()[:50]
+        entries[key] = eks.AccessEntryArgs(
+            principal_arn=arn,
+            access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
+                policy_arn=CLUSTER_ADMIN_POLICY, access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))},
+        )
+    return entries
+
+
+def system_addon_placement(system_pool: NodePoolSettings) -> dict[str, Any]:
+    """nodeSelector and tolerations that put a Deployment-style add-on on the system pool."""
+    return {"nodeSelector": system_pool.node_selector, "tolerations": system_pool.tolerations}
+
+
+def coredns_configuration(system_pool: NodePoolSettings, replicas: int) -> dict[str, Any]:
+    return {
+        **system_addon_placement(system_pool),
+        "replicaCount": replicas,
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        "topologySpreadConstraints": [{
+            "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }],
+    }
+
+
+def kms_key_policy(account_id: str) -> str:
+    """Account-root administration of the key; EKS uses it through its service role's grants."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "AccountAdministration", "Effect": "Allow",
+                       "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"}],
+    })
+
+
+class EksCluster(pulumi.ComponentResource):
+    """An EKS cluster with no default node group; node pools attach to it separately."""
+
+    def __init__(self, name: str, settings: PlatformSettings, vpc_id: pulumi.Input[str],
+                 private_subnet_ids: list[pulumi.Input[str]], public_subnet_ids: list[pulumi.Input[str]],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplatform:cluster:EksCluster", name, None, opts)
+        cs = settings.cluster
+        protect = settings.protect_stateful_resources
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self.secrets_key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"EKS secrets envelope encryption for {settings.cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=caller.account_id.apply(kms_key_policy),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
+        )
+        aws.kms.Alias(f"{name}-secrets", name=f"alias/{settings.cluster_name}-eks-secrets",
+                      target_key_id=self.secrets_key.key_id, opts=pulumi.ResourceOptions(parent=self))
+
+        # Created before the cluster so that EKS writes into it: EKS's own would keep logs forever.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs", name=f"/aws/eks/{settings.cluster_name}/cluster",
+            retention_in_days=cs.log_retention_days, opts=pulumi.ResourceOptions(parent=self))
+        system = settings.system_pool
+        self.eks = eks.Cluster(
+            name,
+            name=settings.cluster_name,
+            version=cs.version,
+            vpc_id=vpc_id,
+            private_subnet_ids=private_subnet_ids,
+            public_subnet_ids=public_subnet_ids,
+            skip_default_node_group=True,
+            authentication_mode=eks.AuthenticationMode.API,
+            access_entries=access_entries(cs.admin_principal_arns),
+            encryption_config_key_arn=self.secrets_key.arn,
+            enabled_cluster_log_types=cs.log_types,
+            endpoint_private_access=True,
+            endpoint_public_access=cs.endpoint_public_access,
+            public_access_cidrs=cs.public_access_cidrs if cs.endpoint_public_access else None,
+            create_oidc_provider=True,
+            deletion_protection=cs.deletion_protection,
+            vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=cs.addon_versions["vpc-cni"],
+                                                  enable_network_policy=True),
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
+                version=cs.addon_versions["coredns"],
+                configuration_values=coredns_configuration(system, replicas=max(2, min(system.min_size, 3))),
+            ),
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=cs.addon_versions["kube-proxy"]),
+            tags=settings.resource_tags,
+            # Managed node groups use the EKS-created cluster security group; no extra groups needed.
+            skip_default_security_groups=True,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[log_group]),
+        )
+
+        self.name = pulumi.Output.from_input(settings.cluster_name)
+        self.kubeconfig = pulumi.Output.secret(self.eks.kubeconfig_json)
+        self.endpoint = self.eks.kubeconfig.apply(lambda kc: kc["clusters"][0]["cluster"]["server"])
+        self.oidc = OidcIdentity(self.eks.oidc_provider_arn, self.eks.oidc_issuer)
+        # The EKS-created cluster security group is attached to every managed node: databases allow it.
+        self.node_security_group_id = self.eks.cluster_security_group_id
+        self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.eks.kubeconfig_json,
+                                         enable_server_side_apply=True, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"name": self.name, "endpoint": self.endpoint,
+                               "oidc_provider_arn": self.eks.oidc_provider_arn})

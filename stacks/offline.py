@@ -1,0 +1,273 @@
+"""Evaluate a stack's real program in-process, under Pulumi's mock runtime.
+
+No CLI, no plugins, no credentials: every resource registration is answered here with realistic
+outputs (ARNs, kubeconfig, OIDC issuer...) and recorded with its inputs, parent, dependencies and
+options. The offline plan and the tests both use this.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+
+ACCOUNT_ID = "123456789012"
+ROOT = Path(__file__).resolve().parent.parent
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SECRET_MASK = "[secret]"
+
+
+@dataclass
+class PlannedResource:
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]  # secrets unwrapped (for tests)
+    masked_inputs: dict[str, Any]  # secrets replaced by SECRET_MASK (for printing)
+    outputs: dict[str, Any]
+    parent: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False
+    retain_on_delete: bool = False
+    custom: bool = True
+    provider: str = ""
+    ignore_changes: list[str] = field(default_factory=list)
+
+    @property
+    def all_dependencies(self) -> set[str]:
+        deps = set(self.dependencies)
+        for urns in self.property_dependencies.values():
+            deps.update(urns)
+        return deps
+
+
+def _mask(value: Any) -> Any:
+    """Walk a serialized property struct: hide secrets, turn resource references into URNs."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG_KEY)
+        if sig == _SECRET_SIG:
+            return SECRET_MASK
+        if sig == _RESOURCE_SIG:
+            return value.get("urn", "")
+        return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    if value == _UNKNOWN:
+        return "[unknown]"
+    return value
+
+
+def _arn(service: str, resource: str, region: str = "us-west-2") -> str:
+    scope = "" if service in ("iam", "s3") else region
+    return f"arn:aws:{service}:{scope}:{'' if service == 's3' else ACCOUNT_ID}:{resource}"
+
+
+def _kubeconfig(name: str, endpoint: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": "LS0tLS1CRUdJTi0tLS0t"}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+        "users": [{"name": name, "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                                     "command": "aws", "args": ["eks", "get-token", "--cluster-name", name]}}}],
+    }
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Realistic outputs for the resource types and invokes the platform uses."""
+
+    def __init__(self, region: str = "us-west-2"):
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        inputs = dict(args.inputs)
+        self.last_inputs = inputs
+        name, typ = args.name, args.typ
+        rid = f"{name}-id"
+        out: dict[str, Any] = {**inputs}
+        if typ == "eks:index:Cluster":
+            cluster_name = inputs.get("name", name)
+            endpoint = f"https://{cluster_name.upper()}0123456789.gr7.{self.region}.eks.amazonaws.com"
+            issuer = f"oidc.eks.{self.region}.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+            kubeconfig = _kubeconfig(cluster_name, endpoint)
+            out.update({
+                "kubeconfig": kubeconfig,
+                "kubeconfigJson": json.dumps(kubeconfig),
+                "oidcProviderArn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
+                "oidcProviderUrl": issuer,
+                "oidcIssuer": issuer,
+                "clusterSecurityGroupId": "sg-0c1a5e7e0000cluster",
+                "nodeSecurityGroupId": "sg-0c1a5e7e00000nodes",
+            })
+        elif typ == "aws:iam/role:Role":
+            out.update({"arn": _arn("iam", f"role/{inputs.get('name', name)}"), "name": inputs.get("name", name)})
+        elif typ == "aws:iam/policy:Policy":
+            out.update({"arn": _arn("iam", f"policy/{inputs.get('name', name)}")})
+        elif typ == "aws:kms/key:Key":
+            out.update({"arn": _arn("kms", f"key/{rid}"), "keyId": rid})
+        elif typ.startswith("aws:s3/bucket"):
+            bucket = inputs.get("bucket", name)
+            out.update({"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "id": bucket})
+            rid = bucket
+        elif typ == "aws:rds/instance:Instance":
+            host = f"{inputs.get('identifier', name)}.abcdefghijkl.{self.region}.rds.amazonaws.com"
+            port = 3306 if str(inputs.get("engine", "")).startswith("mysql") else 5432
+            out.update({"address": host, "endpoint": f"{host}:{port}", "port": port,
+                        "arn": _arn("rds", f"db:{inputs.get('identifier', name)}")})
+        elif typ == "aws:rds/cluster:Cluster":
+            host = f"{inputs.get('clusterIdentifier', name)}.cluster-abcdefghijkl.{self.region}.rds.amazonaws.com"
+            out.update({"endpoint": host, "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+                        "port": 5432, "arn": _arn("rds", f"cluster:{name}")})
+        elif typ.startswith("random:index/random"):
+            out.update({"result": f"mock-{name}-Zq9x7Kp2Lm4Nw8Rt", "hex": "00ff" * 16, "b64Std": "bW9jaw=="})
+        elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            out.update({"latestVersion": 1, "arn": _arn("ec2", f"launch-template/lt-{rid}")})
+        elif typ == "aws:ec2/eip:Eip":
+            out.update({"publicIp": "198.51.100.10", "allocationId": f"eipalloc-{rid}"})
+        elif typ.startswith("aws:"):
+            out.setdefault("arn", _arn(typ.split(":")[1].split("/")[0], f"{name}"))
+        elif typ.startswith("kubernetes:"):
+            meta = dict(inputs.get("metadata") or {})
+            meta.setdefault("name", name)
+            out["metadata"] = meta
+            if typ == "kubernetes:helm.sh/v3:Release":
+                out["status"] = {"status": "deployed", "name": inputs.get("name", name),
+                                 "namespace": inputs.get("namespace", "default"), "version": inputs.get("version", "")}
+        return rid, out
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        token, a = args.token, args.args
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{s}" for s in "abcd"]
+            return {"names": names, "zoneIds": [f"usw2-az{i}" for i in range(1, 5)], "id": self.region}
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "userId": "AIDA0"}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region}
+        return dict(a)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also recording parent, dependencies and options of every registration."""
+
+    def __init__(self, mocks: PlatformMocks):
+        super().__init__(mocks)
+        self.planned: list[PlannedResource] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        registration = self.resources[response.urn]
+        self.planned.append(PlannedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            inputs=self.mocks.last_inputs,
+            masked_inputs=_mask(raw),
+            outputs=dict(registration.state or {}),
+            parent=request.parent,
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            custom=bool(request.custom),
+            provider=request.provider,
+            ignore_changes=list(request.ignoreChanges),
+        ))
+        return response
+
+
+@dataclass
+class Evaluation:
+    stack: str
+    settings: Any
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+
+    def of_type(self, typ: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def named(self, name: str) -> PlannedResource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+    def by_urn(self) -> dict[str, PlannedResource]:
+        return {r.urn: r for r in self.resources}
+
+
+def read_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
+    """Read Pulumi.<stack>.yaml as the engine would hand it to the program: key -> JSON string.
+
+    `secure:` values cannot be decrypted offline; they become a placeholder and are marked secret.
+    """
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack config {path.name}. Fix: create it, or pick one of "
+                                f"{sorted(p.name[7:-5] for p in root.glob('Pulumi.*.yaml'))}.")
+    doc = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, Any] = {}
+    secret_keys: list[str] = []
+    for key, value in (doc.get("config") or {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secret_keys.append(key)
+            value = "offline-placeholder-secret"
+        config[key] = value if isinstance(value, str) else json.dumps(value)
+    return config, secret_keys
+
+
+def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list[str] | None = None) -> Evaluation:
+    """Run the platform program for `stack` under mocks and return everything it planned.
+
+    `config` maps full keys (`mlplatform:nodePools`) to values; None reads Pulumi.<stack>.yaml.
+    Raises SettingsError (before any resource is registered) when the settings are invalid.
+    """
+    from stacks.program import build_outputs
+    from stacks.settings import settings_from_pulumi_config
+
+    if config is None:
+        config, secret_keys = read_stack_config(stack)
+    config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    region = json.loads(config["aws:region"]) if config.get("aws:region", "").startswith('"') else config.get("aws:region", "us-west-2")
+    mocks = PlatformMocks(region=region)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="mlplatform", stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys or [])
+
+    resolved: dict[str, Any] = {}
+    secret_outputs: set[str] = set()
+    holder: dict[str, Any] = {}
+
+    def program():
+        settings = settings_from_pulumi_config()
+        holder["settings"] = settings
+        outputs = build_outputs(settings)
+
+        async def collect() -> None:
+            for key, output in outputs.items():
+                out = pulumi.Output.from_input(output)
+                resolved[key] = await out.future()
+                if await out.is_secret():
+                    secret_outputs.add(key)
+
+        return collect()
+
+    pulumi.runtime.test(program)()
+    return Evaluation(stack, holder.get("settings"), list(monitor.planned), resolved, secret_outputs)

@@ -1,0 +1,110 @@
+"""EKS control plane settings."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from pydantic import Field, field_validator, model_validator
+
+from ..versions import EKS_ADDONS, KUBERNETES_VERSION
+from .base import Settings
+
+REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
+ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+_CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,99}$")
+
+
+class ClusterSettings(Settings):
+    name: str = ""  # empty: "mlplatform-<environment>"
+    version: str = KUBERNETES_VERSION
+    endpoint_public_access: bool = False
+    public_access_cidrs: list[str] = Field(default_factory=list)
+    admin_principal_arns: list[str] = Field(default_factory=list)
+    log_types: list[str] = Field(default_factory=lambda: list(REQUIRED_LOG_TYPES))
+    log_retention_days: int = Field(default=90, ge=1)
+    addon_versions: dict[str, str] = Field(default_factory=lambda: dict(EKS_ADDONS))
+    deletion_protection: bool = False
+    # Reclaim policy of the default gp3 StorageClass. Retain keeps volumes after a PVC is deleted.
+    volume_reclaim_policy: str = "Delete"
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if value and not _CLUSTER_NAME.match(value):
+            raise ValueError(
+                f"'{value}' is not a valid EKS cluster name. Fix: start with a letter and use only letters, "
+                "digits and hyphens (at most 100 characters)."
+            )
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _valid_version(cls, value: str) -> str:
+        if not re.fullmatch(r"1\.\d{2}", value):
+            raise ValueError(f"'{value}' is not a Kubernetes minor version. Fix: use a value like '{KUBERNETES_VERSION}'.")
+        return value
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _valid_cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(
+                    f"'{cidr}' is not a valid CIDR. Fix: use a network such as 203.0.113.0/24 (your office or VPN egress)."
+                ) from None
+        return value
+
+    @field_validator("admin_principal_arns")
+    @classmethod
+    def _valid_principals(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not _PRINCIPAL_ARN.match(arn):
+                raise ValueError(
+                    f"'{arn}' is not an IAM role or user ARN. Fix: use arn:aws:iam::<account-id>:role/<name> "
+                    "(SSO roles included)."
+                )
+        return value
+
+    @field_validator("log_types")
+    @classmethod
+    def _valid_logs(cls, value: list[str]) -> list[str]:
+        unknown = [t for t in value if t not in ALL_LOG_TYPES]
+        if unknown:
+            raise ValueError(f"unknown log types {unknown}. Fix: choose from {list(ALL_LOG_TYPES)}.")
+        missing = [t for t in REQUIRED_LOG_TYPES if t not in value]
+        if missing:
+            raise ValueError(f"{missing} must stay enabled for audit. Fix: add them back to logTypes.")
+        return value
+
+    @field_validator("addon_versions")
+    @classmethod
+    def _known_addons(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(EKS_ADDONS))
+        if unknown:
+            raise ValueError(f"unknown add-ons {unknown}. Fix: only override {sorted(EKS_ADDONS)}.")
+        return {**EKS_ADDONS, **value}
+
+    @field_validator("volume_reclaim_policy")
+    @classmethod
+    def _valid_reclaim(cls, value: str) -> str:
+        if value not in ("Delete", "Retain"):
+            raise ValueError(f"'{value}' is not a reclaim policy. Fix: use 'Retain' or 'Delete'.")
+        return value
+
+    @model_validator(mode="after")
+    def _public_endpoint_needs_allowlist(self) -> "ClusterSettings":
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise ValueError(
+                "endpointPublicAccess is on with an empty publicAccessCidrs, which EKS reads as 0.0.0.0/0. "
+                "Fix: list the CIDRs allowed to reach the API, or turn endpointPublicAccess off."
+            )
+        return self
+
+    def open_to_world(self) -> bool:
+        return self.endpoint_public_access and any(
+            ipaddress.ip_network(c).prefixlen == 0 for c in self.public_access_cidrs
+        )

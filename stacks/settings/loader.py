@@ -1,0 +1,159 @@
+"""Parse stack config into PlatformSettings, once, before any resource is registered.
+
+`load_settings` is pure (config in, settings or SettingsError out) so it is tested without Pulumi.
+`settings_from_pulumi_config` is the thin glue that reads the running stack's config.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from .base import SettingsError
+from .environments import DEFAULTS, ENVIRONMENTS
+from .platform import PlatformSettings
+
+PROJECT = "mlplatform"
+# Top-level keys of the project's config namespace (`mlplatform:<key>`).
+CONFIG_KEYS = tuple(
+    field.alias or name
+    for name, field in PlatformSettings.model_fields.items()
+    if name not in ("project", "stack", "region")
+)
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Merge override into base: dicts key by key, `nodePools` by pool name, anything else replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            if key == "nodePools" and isinstance(value, list) and isinstance(base.get(key), list):
+                merged[key] = merge_pools(base[key], value)
+            else:
+                merged[key] = deep_merge(base.get(key), value) if key in base else value
+        return merged
+    return copy.deepcopy(override)
+
+
+def merge_pools(defaults: list[dict[str, Any]], overrides: list[Any]) -> list[Any]:
+    """Pools in config merge into the environment's pools by name; new names are added."""
+    merged = [dict(p) for p in defaults]
+    index = {p.get("name"): i for i, p in enumerate(merged)}
+    for pool in overrides:
+        name = pool.get("name") if isinstance(pool, dict) else None
+        if name in index:
+            merged[index[name]] = deep_merge(merged[index[name]], pool)
+        else:
+            merged.append(pool)
+    return merged
+
+
+def _duplicate_pool_names(pools: Any) -> list[str]:
+    if not isinstance(pools, list):
+        return []
+    names = [p.get("name") for p in pools if isinstance(p, dict)]
+    return sorted({n for n in names if n is not None and names.count(n) > 1})
+
+
+def _config_key(loc: tuple[Any, ...], data: Mapping[str, Any]) -> str:
+    """Render a pydantic error location as the config key a user edits: mlplatform:nodePools[gpu].minSize."""
+    key = PROJECT
+    node: Any = data
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            label: Any = part
+            if isinstance(node, list) and part < len(node) and isinstance(node[part], dict):
+                label = node[part].get("name", part)
+            key += f"[{label}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            key += (":" if i == 0 else ".") + str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return key
+
+
+_GENERIC_FIXES = {
+    "missing": "Fix: set this key.",
+    "extra_forbidden": "Fix: remove it, or correct its spelling (see the configuration reference in README.md).",
+    "literal_error": "Fix: use one of the values listed.",
+    "int_parsing": "Fix: use a whole number.",
+    "int_type": "Fix: use a whole number.",
+    "bool_parsing": "Fix: use true or false.",
+    "greater_than_equal": "Fix: raise the value.",
+    "less_than_equal": "Fix: lower the value.",
+    "list_type": "Fix: use a YAML list.",
+    "dict_type": "Fix: use a YAML mapping.",
+    "string_type": "Fix: use a string.",
+}
+
+
+def _problems_from(err: ValidationError, data: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for e in err.errors(include_url=False):
+        cause = (e.get("ctx") or {}).get("error")
+        if isinstance(cause, SettingsError):
+            problems += cause.problems
+            continue
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        fix = _GENERIC_FIXES.get(e["type"], "")
+        if fix and "Fix:" not in msg:
+            msg = f"{msg}. {fix}"
+        problems.append(f"{_config_key(tuple(e['loc']), data)}: {msg}")
+    return problems
+
+
+def load_settings(stack: str, config: Mapping[str, Any], region: str | None = None) -> PlatformSettings:
+    """Validate a stack's config (keys without the `mlplatform:` prefix) over its environment's defaults."""
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    problems = [
+        f"{PROJECT}:{k}: unknown config key. Fix: remove it, or use one of {list(CONFIG_KEYS)}." for k in unknown
+    ]
+    environment = config.get("environment", stack)
+    if environment not in ENVIRONMENTS:
+        problems.append(
+            f"{PROJECT}:environment: unknown environment '{environment}'. "
+            f"Fix: set {PROJECT}:environment to one of {list(ENVIRONMENTS)} (stack '{stack}' does not name one)."
+        )
+    dupes = _duplicate_pool_names(config.get("nodePools"))
+    if dupes:
+        problems.append(f"{PROJECT}:nodePools: duplicate pool names {dupes}. Fix: give each pool a unique name.")
+    if problems:
+        raise SettingsError(problems)
+
+    data = deep_merge(DEFAULTS[environment], {k: v for k, v in config.items() if k in CONFIG_KEYS})
+    data.update({"stack": stack, "environment": environment, "project": PROJECT})
+    if region:
+        data["region"] = region
+    try:
+        return PlatformSettings.model_validate(data)
+    except ValidationError as err:
+        raise SettingsError(_problems_from(err, data)) from None
+
+
+def _parse(value: Any) -> Any:
+    """Structured config arrives as a JSON string; plain strings stay strings."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def settings_from_pulumi_config() -> PlatformSettings:
+    """Read the running stack's config and validate it. Raises SettingsError before any resource exists."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw: dict[str, Any] = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    prefix = f"{PROJECT}:"
+    config = {k[len(prefix):]: _parse(v) for k, v in raw.items() if k.startswith(prefix)}
+    region = pulumi.Config("aws").get("region")
+    return load_settings(pulumi.get_stack(), config, region)

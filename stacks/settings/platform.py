@@ -1,0 +1,137 @@
+"""The root settings object: everything one stack of the platform needs, validated together."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import Settings, SettingsError
+from .cluster import ClusterSettings
+from .gpu import GpuSettings
+from .network import MAX_AZS, NetworkSettings
+from .node_pools import NodePoolSettings
+from .observability import ObservabilitySettings
+from .services import ServicesSettings
+from .teams import TeamSettings
+
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+
+
+class PlatformSettings(Settings):
+    project: str = "mlplatform"
+    stack: str
+    environment: Literal["dev", "staging", "prod"]
+    region: str = "us-west-2"
+    # Protect databases, buckets, keys and the cluster from `pulumi destroy` and replacement.
+    protect_stateful_resources: bool = True
+    tags: dict[str, str] = Field(default_factory=dict)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    node_pools: list[NodePoolSettings]
+    gpu: GpuSettings = Field(default_factory=GpuSettings)
+    teams: list[TeamSettings] = Field(default_factory=list)
+    services: ServicesSettings = Field(default_factory=ServicesSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+
+    @field_validator("region")
+    @classmethod
+    def _valid_region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError(f"'{value}' is not an AWS region. Fix: set aws:region to a region such as us-west-2.")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, val in value.items():
+            if not _TAG_KEY.match(key) or key.lower().startswith("aws:") or len(str(val)) > 256:
+                raise ValueError(f"tag '{key}' is not a valid AWS tag. Fix: use keys of at most 128 characters, not starting with 'aws:', and values of at most 256.")
+        return value
+
+    # Cross-section checks: each problem carries its own config key. -------------------------------
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "PlatformSettings":
+        problems = self.cross_section_problems()
+        if problems:
+            raise SettingsError(problems)
+        return self
+
+    def cross_section_problems(self) -> list[str]:
+        ns = self.project
+        problems: list[str] = []
+        system = [p for p in self.pools if p.kind == "system"]
+        if len(system) != 1:
+            problems.append(
+                f"{ns}:nodePools: found {len(system)} enabled pools of kind 'system'; add-ons need exactly one. "
+                "Fix: keep one system pool enabled."
+            )
+        if self.environment == "prod":
+            if self.cluster.open_to_world():
+                problems.append(
+                    f"{ns}:cluster.publicAccessCidrs: prod's API endpoint is open to 0.0.0.0/0. "
+                    "Fix: set endpointPublicAccess to false (reach the API over VPN/Direct Connect) or list narrow CIDRs."
+                )
+            if self.network.az_count < MAX_AZS:
+                problems.append(f"{ns}:network.azCount: prod needs {MAX_AZS} AZs to survive an AZ outage. Fix: set azCount to {MAX_AZS}.")
+            if self.network.nat_gateways != "per_az":
+                problems.append(f"{ns}:network.natGateways: prod needs a NAT gateway per AZ so that one AZ cannot cut egress. Fix: set natGateways to per_az.")
+            if system and system[0].min_size < 2:
+                problems.append(f"{ns}:nodePools[system].minSize: prod needs at least 2 system nodes for HA add-ons. Fix: set minSize to 2 or more.")
+            if not self.protect_stateful_resources:
+                problems.append(f"{ns}:protectStatefulResources: prod data must be protected from destroy. Fix: remove the override (it defaults to true).")
+            if not self.cluster.deletion_protection:
+                problems.append(f"{ns}:cluster.deletionProtection: prod's cluster must have deletion protection. Fix: set it to true.")
+        problems += self.pool_reference_problems()
+        problems += self.gpu.problems(self)
+        problems += [p for team in self.teams for p in team.problems(self)]
+        names = [t.name for t in self.teams]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            problems.append(f"{ns}:teams: duplicate team names {dupes}. Fix: give every team a unique name.")
+        problems += self.services.problems(self)
+        problems += self.observability.problems(self)
+        return problems
+
+    def pool_reference_problems(self) -> list[str]:
+        return []
+
+    # Lookups ----------------------------------------------------------------------------------------
+
+    @property
+    def pools(self) -> list[NodePoolSettings]:
+        """The enabled node pools."""
+        return [p for p in self.node_pools if p.enabled]
+
+    @property
+    def gpu_pools(self) -> list[NodePoolSettings]:
+        return [p for p in self.pools if p.is_gpu]
+
+    @property
+    def system_pool(self) -> NodePoolSettings:
+        return next(p for p in self.pools if p.kind == "system")
+
+    def pool(self, name: str) -> NodePoolSettings | None:
+        return next((p for p in self.pools if p.name == name), None)
+
+    @property
+    def cluster_name(self) -> str:
+        return self.cluster.name or f"{self.project}-{self.stack}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        """Tags on every AWS resource (the provider's default tags carry them too)."""
+        return {
+            "project": self.project,
+            "environment": self.environment,
+            "stack": self.stack,
+            "managed-by": "pulumi",
+            **self.tags,
+        }
