@@ -62,7 +62,7 @@ class Network(pulumi.ComponentResource):
 
         public_subnets: list[aws.ec2.Subnet] = []
         private_subnets: list[aws.ec2.Subnet] = []
-        for i, (pub_cidr, priv_cidr) in enumerate(zip(settings.public_subnet_cidrs(), settings.private_subnet_cidrs())):
+        for i, (pub_cidr, priv_cidr) in enumerate(zip(settings.public_subnet_cidrs(), settings.private_subnet_cidrs(), strict=False)):
             az = azs.names[i]
             pub = aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=pub_cidr, availability_zone=az,
                                  map_public_ip_on_launch=False,

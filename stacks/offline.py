@@ -16,6 +16,7 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.proto import resource_pb2
 
 ACCOUNT_ID = "123456789012"
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,10 +90,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str = "us-west-2"):
         self.region = region
+        self.inputs_by_name: dict[tuple[str, str], dict[str, Any]] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         inputs = dict(args.inputs)
-        self.last_inputs = inputs
+        # Registrations run on several threads: key the inputs, never keep "the last one".
+        self.inputs_by_name[(args.typ, args.name)] = inputs
         name, typ = args.name, args.typ
         rid = f"{name}-id"
         out: dict[str, Any] = {**inputs}
@@ -167,6 +170,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.planned: list[PlannedResource] = []
 
+    def GetDeploymentInfo(self, request):
+        # Without resource references, a resource passed as an input (the cluster given to a node
+        # group) is sent as its URN. Rehydrating references on the mock's worker threads races
+        # with the main event loop ("attached to a different loop").
+        info = super().GetDeploymentInfo(request)
+        features = [f for f in info.supportedFeatures
+                    if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
+        return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
@@ -177,7 +189,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             urn=response.urn,
             type=request.type,
             name=request.name,
-            inputs=self.mocks.last_inputs,
+            inputs=self.mocks.inputs_by_name.get((request.type, request.name), {}),
             masked_inputs=_mask(raw),
             outputs=dict(registration.state or {}),
             parent=request.parent,
@@ -213,14 +225,14 @@ class Evaluation:
         return {r.urn: r for r in self.resources}
 
 
-def read_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
+def read_stack_config(stack: str, root: Path = ROOT, path: str | Path | None = None) -> tuple[dict[str, Any], list[str]]:
     """Read Pulumi.<stack>.yaml as the engine would hand it to the program: key -> JSON string.
 
     `secure:` values cannot be decrypted offline; they become a placeholder and are marked secret.
     """
-    path = root / f"Pulumi.{stack}.yaml"
+    path = Path(path) if path else root / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        raise FileNotFoundError(f"no stack config {path.name}. Fix: create it, or pick one of "
+        raise FileNotFoundError(f"no stack config {path}. Fix: create it, or pick one of "
                                 f"{sorted(p.name[7:-5] for p in root.glob('Pulumi.*.yaml'))}.")
     doc = yaml.safe_load(path.read_text()) or {}
     config: dict[str, Any] = {}

@@ -96,7 +96,7 @@ class ClusterSettings(Settings):
         return value
 
     @model_validator(mode="after")
-    def _public_endpoint_needs_allowlist(self) -> "ClusterSettings":
+    def _public_endpoint_needs_allowlist(self) -> ClusterSettings:
         if self.endpoint_public_access and not self.public_access_cidrs:
             raise ValueError(
                 "endpointPublicAccess is on with an empty publicAccessCidrs, which EKS reads as 0.0.0.0/0. "

@@ -53,6 +53,6 @@ class NetworkSettings(Settings):
         return [str(s) for s in list(last_quarter.subnets(new_prefix=net.prefixlen + 6))[: self.az_count]]
 
     @model_validator(mode="after")
-    def _subnets_fit(self) -> "NetworkSettings":
+    def _subnets_fit(self) -> NetworkSettings:
         self.private_subnet_cidrs()
         return self

@@ -166,7 +166,7 @@ class NodePoolSettings(Settings):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "NodePoolSettings":
+    def _consistent(self) -> NodePoolSettings:
         problems: list[str] = []
         if self.min_size > self.max_size:
             problems.append(f"minSize ({self.min_size}) > maxSize ({self.max_size}). Fix: raise maxSize or lower minSize.")

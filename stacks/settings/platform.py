@@ -54,7 +54,7 @@ class PlatformSettings(Settings):
     # Cross-section checks: each problem carries its own config key. -------------------------------
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "PlatformSettings":
+    def _cross_checks(self) -> PlatformSettings:
         problems = self.cross_section_problems()
         if problems:
             raise SettingsError(problems)

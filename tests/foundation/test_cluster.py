@@ -1,0 +1,121 @@
+"""Cluster: control plane inputs, KMS, add-ons and the default StorageClass, per stack."""
+
+from __future__ import annotations
+
+import json
+
+from components.cluster import access_entries, coredns_configuration
+from components.iam import irsa_trust_policy
+from components.storage_class import default_storage_class_spec, ebs_csi_configuration
+from stacks.settings import load_settings
+from stacks.versions import EKS_ADDONS
+from tests.conftest import evaluate_stack
+
+ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmins"
+
+
+def cluster_of(ev):
+    (cluster,) = ev.of_type("eks:index:Cluster")
+    return cluster.inputs
+
+
+def test_control_plane_inputs(stack_eval):
+    c = cluster_of(stack_eval)
+    s = stack_eval.settings
+    assert c["skipDefaultNodeGroup"] is True
+    assert c["authenticationMode"] == "API"
+    assert c["createOidcProvider"] is True
+    assert c["encryptionConfigKeyArn"].startswith("arn:aws:kms:")
+    assert {"api", "audit", "authenticator"} <= set(c["enabledClusterLogTypes"])
+    assert c["endpointPrivateAccess"] is True
+    assert c["version"] == "1.34"
+    assert c["vpcCniOptions"]["enableNetworkPolicy"] is True
+    assert c["vpcCniOptions"]["addonVersion"] == EKS_ADDONS["vpc-cni"]
+    assert c["corednsAddonOptions"]["version"] == EKS_ADDONS["coredns"]
+    assert c["kubeProxyAddonOptions"]["version"] == EKS_ADDONS["kube-proxy"]
+    assert c["name"] == s.cluster_name
+    if s.environment == "prod":
+        assert c["endpointPublicAccess"] is False and "publicAccessCidrs" not in c
+        assert c["deletionProtection"] is True
+    else:
+        assert c["endpointPublicAccess"] is True
+        assert c["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_coredns_tolerates_the_system_taint(stack_eval):
+    cfg = cluster_of(stack_eval)["corednsAddonOptions"]["configurationValues"]
+    assert {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in cfg["tolerations"]
+    assert cfg["nodeSelector"] == {"node-pool": "system"}
+    assert cfg["replicaCount"] >= 2
+
+
+def test_secrets_key_rotates_and_is_protected_outside_dev(stack_eval):
+    (key,) = stack_eval.of_type("aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["deletionWindowInDays"] == 30
+    protected = stack_eval.settings.protect_stateful_resources
+    assert key.protect is protected and key.retain_on_delete is protected
+    (cluster,) = stack_eval.of_type("eks:index:Cluster")
+    assert cluster.protect is protected
+
+
+def test_access_entries_from_config():
+    ev = evaluate_stack("dev", {"cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"],
+                                            "adminPrincipalArns": [ADMIN]}})
+    entries = cluster_of(ev)["accessEntries"]
+    (entry,) = entries.values()
+    assert entry["principalArn"] == ADMIN
+    assert entry["accessPolicies"]["cluster-admin"]["policyArn"].endswith("AmazonEKSClusterAdminPolicy")
+    assert access_entries([ADMIN]).keys() == {"platformadmins"}
+
+
+def test_managed_addons_pinned_with_ebs_role(stack_eval):
+    addons = {a.inputs["addonName"]: a.inputs for a in stack_eval.of_type("aws:eks/addon:Addon")}
+    assert addons["aws-ebs-csi-driver"]["addonVersion"] == EKS_ADDONS["aws-ebs-csi-driver"]
+    assert addons["eks-pod-identity-agent"]["addonVersion"] == EKS_ADDONS["eks-pod-identity-agent"]
+    assert addons["aws-ebs-csi-driver"]["serviceAccountRoleArn"].startswith("arn:aws:iam::")
+    config = json.loads(addons["aws-ebs-csi-driver"]["configurationValues"])
+    assert config["controller"]["nodeSelector"] == {"node-pool": "system"}
+    assert config["node"]["tolerateAllTaints"] is True
+
+
+def test_ebs_csi_role_trusts_only_its_service_account():
+    doc = json.loads(irsa_trust_policy("arn:aws:iam::1:oidc-provider/oidc.example/id/X", "https://oidc.example/id/X",
+                                       "kube-system", "ebs-csi-controller-sa"))
+    cond = doc["Statement"][0]["Condition"]["StringEquals"]
+    assert cond["oidc.example/id/X:sub"] == "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+    assert cond["oidc.example/id/X:aud"] == "sts.amazonaws.com"
+
+
+def test_default_storage_class_is_encrypted_gp3(stack_eval):
+    (sc,) = stack_eval.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    i = sc.inputs
+    assert i["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert i["parameters"] == {"type": "gp3", "encrypted": "true", "fsType": "ext4"}
+    assert i["volumeBindingMode"] == "WaitForFirstConsumer"
+    assert i["reclaimPolicy"] == ("Delete" if stack_eval.settings.environment == "dev" else "Retain")
+
+
+def test_pure_builders():
+    s = load_settings("dev", {})
+    assert default_storage_class_spec("Retain")["reclaim_policy"] == "Retain"
+    assert ebs_csi_configuration(s)["controller"]["tolerations"][0]["key"] == "CriticalAddonsOnly"
+    assert coredns_configuration(s.system_pool, 2)["replicaCount"] == 2
+
+
+def test_control_plane_log_group_exists_before_cluster(stack_eval):
+    groups = [g for g in stack_eval.of_type("aws:cloudwatch/logGroup:LogGroup") if g.inputs["name"].startswith("/aws/eks/")]
+    (group,) = groups
+    (cluster,) = stack_eval.of_type("eks:index:Cluster")
+    assert group.urn in cluster.dependencies
+    assert group.inputs["retentionInDays"] == stack_eval.settings.cluster.log_retention_days
+
+
+def test_outputs(stack_eval):
+    out = stack_eval.outputs
+    assert out["clusterName"] == stack_eval.settings.cluster_name
+    assert out["clusterEndpoint"].startswith("https://")
+    assert out["oidcProviderArn"].startswith("arn:aws:iam::")
+    assert out["vpcId"]
+    assert out["nodePools"] == [p.name for p in stack_eval.settings.pools]
+    assert "kubeconfig" in stack_eval.secret_outputs
