@@ -41,8 +41,14 @@ class PlannedResource:
     protect: bool = False
     retain_on_delete: bool = False
     custom: bool = True
+    remote: bool = False  # a multi-language component (pulumi_eks), a single resource under mocks
     provider: str = ""
     ignore_changes: list[str] = field(default_factory=list)
+
+    @property
+    def is_resource(self) -> bool:
+        """A resource the engine creates (custom, or a remote component such as eks.Cluster)."""
+        return self.custom or self.remote
 
     @property
     def all_dependencies(self) -> set[str]:
@@ -198,6 +204,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             custom=bool(request.custom),
+            remote=bool(request.remote),
             provider=request.provider,
             ignore_changes=list(request.ignoreChanges),
         ))

@@ -1,9 +1,13 @@
 """Offline plan: evaluate a stack's real program under mocks and print what it would create.
 
-    python -m stacks.plan --stack dev           # readable plan
-    python -m stacks.plan --stack prod --json   # every planned resource, secrets masked
+    python -m stacks.plan --stack dev             # readable plan
+    python -m stacks.plan --stack prod --json     # everything below as JSON, every resource, secrets masked
+    python -m stacks.plan --compare dev prod      # two stacks side by side
 
-Needs no Pulumi CLI and no cloud credentials. Invalid settings exit with status 2 and the error.
+The plan shows resource counts, node pools, Helm releases, the policy pack's verdicts (with the
+stack's policy/config/<stack>.json), a monthly cost estimate and the deployment critical path.
+Needs no Pulumi CLI and no cloud credentials. Exit status: 0 ok, 1 a mandatory policy failed,
+2 invalid settings or unknown stack.
 """
 
 from __future__ import annotations
@@ -13,9 +17,14 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from stacks.offline import SECRET_MASK, Evaluation, PlannedResource, evaluate, read_stack_config
+from stacks.review.compare import pools_side_by_side, settings_diff
+from stacks.review.cost import CostReport, estimate
+from stacks.review.critical_path import CriticalPath, critical_path
+from stacks.review.verdicts import Verdicts, stack_verdicts
 from stacks.settings import SettingsError
 from stacks.settings.node_pools import POOL_LABEL
 
@@ -78,16 +87,53 @@ def section(title: str, body: str) -> str:
     return f"\n== {title} ==\n{body}"
 
 
-# Extra sections other parts of the platform contribute: (title, fn(evaluation) -> text or "").
-EXTRA_SECTIONS: list[tuple[str, Any]] = []
+@dataclass
+class Review:
+    """What a reviewer needs besides the resources: verdicts, cost, critical path."""
+
+    verdicts: Verdicts
+    cost: CostReport
+    path: CriticalPath
 
 
-def render_text(ev: Evaluation) -> str:
+def review(ev: Evaluation) -> Review:
+    return Review(stack_verdicts(ev.stack, ev.settings.environment, ev.resources),
+                  estimate(ev.settings, ev.resources), critical_path(ev.resources))
+
+
+def money(x: float) -> str:
+    return f"${x:,.2f}"
+
+
+def render_verdicts(v: Verdicts) -> str:
+    failing = {k: n for k, n in v.counts().items() if n}
+    lines = [f"{len(v.policies)} policies with {v.config_name}: {len(v.violations)} violations, "
+             f"{len(v.mandatory_failures)} mandatory"]
+    if failing:
+        lines.append(table(["violations", "policy"], [[n, k] for k, n in sorted(failing.items())]))
+    lines += [f"  [{x.enforcement}] {x.policy_name} on {x.resource_name or 'stack'}: {x.message}" for x in v.violations]
+    return "\n".join(lines)
+
+
+def render_cost(c: CostReport) -> str:
+    rows = [[line.item, line.detail, money(line.idle), money(line.peak)] for line in c.lines]
+    rows.append(["total", "", money(c.idle_total), money(c.peak_total)])
+    return (f"Monthly, {c.region}, prices of {c.price_date}; spot at {c.spot_discount:.0%} off on-demand.\n"
+            + table(["item", "detail", "idle (min)", "peak (max)"], rows))
+
+
+def render_path(p: CriticalPath) -> str:
+    rows = [[f"{s.start // 60}:{s.start % 60:02d}", f"{s.seconds}s", s.type, s.name] for s in p.steps]
+    return (f"Longest chain of creations: {p.total_seconds // 60} min {p.total_seconds % 60} s "
+            "(typical create times, stacks/review/critical_path.py)\n" + table(["starts", "takes", "type", "name"], rows))
+
+
+def render_text(ev: Evaluation, rv: Review) -> str:
     s = ev.settings
-    counts = Counter(r.type for r in ev.resources if r.custom)
+    counts = Counter(r.type for r in ev.resources if r.is_resource)
     header = (f"Offline plan of stack '{ev.stack}' (environment {s.environment}, region {s.region}, "
               f"cluster {s.cluster_name}): {sum(counts.values())} resources, "
-              f"{sum(1 for r in ev.resources if not r.custom)} components")
+              f"{sum(1 for r in ev.resources if not r.is_resource)} components")
     parts = [header]
     parts.append(section("Resources by type", table(["count", "type"], [[n, t] for t, n in sorted(counts.items())])))
     parts.append(section("Node pools", table(
@@ -99,47 +145,108 @@ def render_text(ev: Evaluation) -> str:
         body = fn(ev)
         if body:
             parts.append(section(title, body))
+    parts.append(section("Policy verdicts", render_verdicts(rv.verdicts)))
+    parts.append(section("Cost estimate", render_cost(rv.cost)))
+    parts.append(section("Deployment critical path", render_path(rv.path)))
     outs = masked_outputs(ev)
     parts.append(section("Outputs", "\n".join(f"{k}: {json.dumps(v)}" for k, v in outs.items())))
     return "\n".join(parts) + "\n"
 
 
+# Extra sections contributed by parts of the platform: (title, fn(evaluation) -> text or "").
+EXTRA_SECTIONS: list[tuple[str, Any]] = []
+
+
 def resource_json(r: PlannedResource) -> dict[str, Any]:
-    return {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "custom": r.custom,
+    return {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "custom": r.is_resource,
             "protect": r.protect, "retainOnDelete": r.retain_on_delete,
             "dependencies": sorted(r.all_dependencies), "inputs": r.masked_inputs}
 
 
-def to_json(ev: Evaluation) -> dict[str, Any]:
+def to_json(ev: Evaluation, rv: Review) -> dict[str, Any]:
     return {
         "stack": ev.stack,
         "environment": ev.settings.environment,
         "region": ev.settings.region,
-        "resourceCount": sum(1 for r in ev.resources if r.custom),
+        "resourceCount": sum(1 for r in ev.resources if r.is_resource),
         "nodePools": [p.model_dump(by_alias=True) for p in ev.settings.pools],
         "helmReleases": [dict(zip(["release", "chart", "version", "namespace", "pool"], row, strict=False)) for row in release_rows(ev)],
+        "policy": rv.verdicts.as_dict(),
+        "cost": rv.cost.as_dict(),
+        "criticalPath": rv.path.as_dict(),
         "outputs": masked_outputs(ev),
         "resources": [resource_json(r) for r in ev.resources],
     }
 
 
+def render_compare(a: tuple[Evaluation, Review], b: tuple[Evaluation, Review]) -> str:
+    (ea, ra), (eb, rb) = a, b
+    diff = settings_diff(ea.settings, eb.settings)
+    parts = [f"Stacks '{ea.stack}' and '{eb.stack}' compared"]
+    parts.append(section("Settings that differ", table(["setting", ea.stack, eb.stack],
+                                                       [[k, json.dumps(x), json.dumps(y)] for k, x, y in diff])))
+    parts.append(section("Node pools", table(["pool", ea.stack, eb.stack], pools_side_by_side(ea.settings, eb.settings))))
+    items = list(dict.fromkeys([line.item for line in ra.cost.lines] + [line.item for line in rb.cost.lines]))
+    ca = {line.item: line for line in ra.cost.lines}
+    cb = {line.item: line for line in rb.cost.lines}
+
+    def cell(c, item):
+        return f"{money(c[item].idle)} / {money(c[item].peak)}" if item in c else "-"
+
+    rows = [[item, cell(ca, item), cell(cb, item)] for item in items]
+    rows.append(["total", f"{money(ra.cost.idle_total)} / {money(ra.cost.peak_total)}",
+                 f"{money(rb.cost.idle_total)} / {money(rb.cost.peak_total)}"])
+    parts.append(section("Monthly cost (idle / peak)", table(["item", ea.stack, eb.stack], rows)))
+    parts.append(section("Resources and critical path", table(["", ea.stack, eb.stack], [
+        ["resources", sum(r.is_resource for r in ea.resources), sum(r.is_resource for r in eb.resources)],
+        ["critical path", f"{ra.path.total_seconds // 60} min", f"{rb.path.total_seconds // 60} min"],
+        ["policy violations (mandatory)", f"{len(ra.verdicts.violations)} ({len(ra.verdicts.mandatory_failures)})",
+         f"{len(rb.verdicts.violations)} ({len(rb.verdicts.mandatory_failures)})"]])))
+    return "\n".join(parts) + "\n"
+
+
+def compare_json(a: tuple[Evaluation, Review], b: tuple[Evaluation, Review]) -> dict[str, Any]:
+    (ea, ra), (eb, rb) = a, b
+    return {"stacks": [ea.stack, eb.stack],
+            "settings": [{"key": k, ea.stack: x, eb.stack: y} for k, x, y in settings_diff(ea.settings, eb.settings)],
+            "pools": [{"pool": n, ea.stack: x, eb.stack: y} for n, x, y in pools_side_by_side(ea.settings, eb.settings)],
+            "cost": {ea.stack: ra.cost.as_dict(), eb.stack: rb.cost.as_dict()}}
+
+
+def plan_stack(stack: str, config_file: str | None = None) -> tuple[Evaluation, Review]:
+    config, secret_keys = read_stack_config(stack, path=config_file)
+    ev = evaluate(stack, config, secret_keys)
+    return ev, review(ev)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacks.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="stack to plan (reads Pulumi.<stack>.yaml); default dev")
-    parser.add_argument("--json", action="store_true", help="print every planned resource as JSON")
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--config", metavar="FILE", help="read config from FILE instead of Pulumi.<stack>.yaml")
+    parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="show how two stacks differ")
     args = parser.parse_args(argv)
     try:
-        config, secret_keys = read_stack_config(args.stack, path=args.config)
-        ev = evaluate(args.stack, config, secret_keys)
+        if args.compare:
+            a, b = (plan_stack(s) for s in args.compare)
+            if args.json:
+                json.dump(compare_json(a, b), sys.stdout, indent=2, default=str)
+                print()
+            else:
+                print(render_compare(a, b), end="")
+            return 0
+        ev, rv = plan_stack(args.stack, args.config)
     except (SettingsError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.json:
-        json.dump(to_json(ev), sys.stdout, indent=2, default=str)
+        json.dump(to_json(ev, rv), sys.stdout, indent=2, default=str)
         print()
     else:
-        print(render_text(ev), end="")
+        print(render_text(ev, rv), end="")
+    if rv.verdicts.mandatory_failures:
+        print(f"error: {len(rv.verdicts.mandatory_failures)} mandatory policy violations", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -27,6 +27,20 @@ class Platform:
     storage: ClusterStorage
 
 
+def waits_for(*resources: pulumi.Resource) -> pulumi.ResourceTransformation:
+    """Make every resource inside a component wait for `resources`.
+
+    A component's own `depends_on` does not reach its children; a transformation does, because
+    transformations are inherited by children.
+    """
+
+    def add_dependencies(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+        opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(depends_on=list(resources)))
+        return pulumi.ResourceTransformationResult(args.props, opts)
+
+    return add_dependencies
+
+
 def build_platform(settings: PlatformSettings) -> Platform:
     aws_provider = aws.Provider("aws", region=settings.region,
                                 default_tags={"tags": settings.resource_tags})
@@ -40,7 +54,7 @@ def build_platform(settings: PlatformSettings) -> Platform:
     system_pool = node_pools.groups[settings.system_pool.name]
     # Add-ons run on the system pool: wait for it, and only for it.
     after_system = pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider},
-                                          depends_on=[system_pool])
+                                          depends_on=[system_pool], transformations=[waits_for(system_pool)])
     storage = ClusterStorage("storage", settings, cluster.name, cluster.oidc, cluster.k8s_provider,
                              opts=after_system)
     return Platform(settings, network, cluster, node_pools, storage)

@@ -1,0 +1,120 @@
+"""Monthly cost estimate of a planned stack, from a pinned and dated price table (prices.json).
+
+Node pools are priced at their first instance type (the one Cluster Autoscaler models the pool with),
+at min size (idle) and max size. Spot pools apply the table's documented discount. Data transfer,
+NAT data processing, load balancer capacity units and request charges are not included.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from stacks.offline import PlannedResource
+from stacks.settings import PlatformSettings
+
+PRICES_FILE = Path(__file__).with_name("prices.json")
+S3_BASELINE_GIB = 50  # assumed stored data per bucket for the baseline
+
+
+@cache
+def load_prices(path: Path = PRICES_FILE) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+@dataclass(frozen=True)
+class CostLine:
+    item: str
+    detail: str
+    idle: float  # USD per month at minimum size
+    peak: float  # USD per month at maximum size
+
+
+@dataclass(frozen=True)
+class CostReport:
+    region: str
+    price_date: str
+    spot_discount: float
+    lines: list[CostLine]
+
+    @property
+    def idle_total(self) -> float:
+        return round(sum(line.idle for line in self.lines), 2)
+
+    @property
+    def peak_total(self) -> float:
+        return round(sum(line.peak for line in self.lines), 2)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"region": self.region, "priceDate": self.price_date, "spotDiscount": self.spot_discount,
+                "idleTotal": self.idle_total, "peakTotal": self.peak_total,
+                "lines": [line.__dict__ for line in self.lines]}
+
+
+class PriceError(KeyError):
+    pass
+
+
+def region_prices(prices: dict[str, Any], region: str) -> dict[str, Any]:
+    if region not in prices["regions"]:
+        raise PriceError(f"no prices for region {region}. Fix: add it to {PRICES_FILE.name} "
+                         f"(priced regions: {sorted(prices['regions'])}).")
+    return prices["regions"][region]
+
+
+def node_monthly(settings_pool, rp: dict[str, Any], hours: float, spot_discount: float) -> float:
+    """Monthly cost of one node of a pool: instance hours plus its gp3 root volume."""
+    itype = settings_pool.instance_types[0]
+    if itype not in rp["ec2"]:
+        raise PriceError(f"no price for {itype}. Fix: add it to {PRICES_FILE.name}.")
+    hourly = rp["ec2"][itype] * ((1 - spot_discount) if settings_pool.capacity_type == "SPOT" else 1)
+    return hourly * hours + settings_pool.disk_size_gib * rp["ebsGp3PerGibMonth"]
+
+
+def estimate(settings: PlatformSettings, resources: list[PlannedResource],
+             prices: dict[str, Any] | None = None) -> CostReport:
+    prices = prices or load_prices()
+    rp = region_prices(prices, settings.region)
+    hours, discount = prices["hoursPerMonth"], prices["spotDiscount"]
+    lines: list[CostLine] = []
+    for pool in settings.pools:
+        node = node_monthly(pool, rp, hours, discount)
+        detail = f"{pool.instance_types[0]} x {pool.min_size}..{pool.max_size} {pool.capacity_type.lower()}"
+        lines.append(CostLine(f"pool {pool.name}", detail, round(node * pool.min_size, 2), round(node * pool.max_size, 2)))
+
+    def fixed(item: str, detail: str, monthly: float) -> None:
+        lines.append(CostLine(item, detail, round(monthly, 2), round(monthly, 2)))
+
+    fixed("EKS control plane", "1 cluster", rp["eksControlPlanePerHour"] * hours)
+    nats = [r for r in resources if r.type == "aws:ec2/natGateway:NatGateway"]
+    fixed("NAT gateways", f"{len(nats)} (data processing extra)", len(nats) * rp["natGatewayPerHour"] * hours)
+    ingresses = [r for r in resources if r.type == "kubernetes:networking.k8s.io/v1:Ingress"]
+    if ingresses:
+        fixed("load balancers", f"{len(ingresses)} ALB (LCUs extra)", len(ingresses) * rp["albPerHour"] * hours)
+    for r in resources:
+        if r.type == "aws:rds/instance:Instance":
+            i = r.inputs
+            cls = i.get("instanceClass", "")
+            if cls not in rp["rds"]:
+                raise PriceError(f"no price for RDS class {cls}. Fix: add it to {PRICES_FILE.name}.")
+            copies = 2 if i.get("multiAz") else 1
+            storage = float(i.get("allocatedStorage") or 20) * rp["rdsGp3PerGibMonth"]
+            fixed(f"RDS {i.get('identifier', r.name)}", f"{cls} {'multi-AZ' if copies == 2 else 'single-AZ'} "
+                  f"{i.get('engine', '')}", copies * (rp["rds"][cls] * hours + storage))
+        elif r.type == "aws:rds/clusterInstance:ClusterInstance" and r.inputs.get("instanceClass") == "db.serverless":
+            fixed(f"Aurora {r.name}", "serverless v2 (priced at min ACU)", 0.0)
+        elif r.type == "aws:rds/cluster:Cluster" and r.inputs.get("serverlessv2ScalingConfiguration"):
+            scaling = r.inputs["serverlessv2ScalingConfiguration"]
+            acu = rp["auroraServerlessAcuPerHour"] * hours
+            lines.append(CostLine(f"Aurora {r.name}", f"{scaling.get('minCapacity')}..{scaling.get('maxCapacity')} ACU",
+                                  round(float(scaling.get("minCapacity", 0)) * acu, 2),
+                                  round(float(scaling.get("maxCapacity", 0)) * acu, 2)))
+    buckets = [r for r in resources if r.type in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")]
+    if buckets:
+        fixed("S3 baseline", f"{len(buckets)} buckets x {S3_BASELINE_GIB} GiB", len(buckets) * S3_BASELINE_GIB * rp["s3StandardPerGibMonth"])
+    keys = [r for r in resources if r.type == "aws:kms/key:Key"]
+    fixed("KMS keys", f"{len(keys)}", len(keys) * rp["kmsKeyPerMonth"])
+    return CostReport(settings.region, prices["date"], discount, lines)

@@ -1,0 +1,49 @@
+"""The real policy pack applied to a planned stack, with that stack's --policy-pack-config."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from policy.mlpolicies.policies import ALL
+from policy.mlpolicies.runner import Violation, load_stack_config, run_pack
+from stacks.offline import PlannedResource
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    config_name: str
+    policies: list[str]
+    violations: list[Violation]
+
+    @property
+    def mandatory_failures(self) -> list[Violation]:
+        return [v for v in self.violations if v.blocking]
+
+    def counts(self) -> dict[str, int]:
+        found = Counter(v.policy_name for v in self.violations)
+        return {name: found.get(name, 0) for name in self.policies}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config_name,
+            "counts": self.counts(),
+            "mandatoryFailures": len(self.mandatory_failures),
+            "violations": [{"policy": v.policy_name, "enforcement": v.enforcement, "resource": v.resource_name,
+                            "type": v.resource_type, "message": v.message} for v in self.violations],
+        }
+
+
+def policy_resources(resources: list[PlannedResource]) -> list[dict[str, Any]]:
+    """Planned resources as the engine hands them to a policy pack (components are not analysed)."""
+    return [{"type": r.type, "name": r.name, "urn": r.urn, "props": r.inputs} for r in resources if r.is_resource]
+
+
+def stack_verdicts(stack: str, environment: str, resources: list[PlannedResource]) -> Verdicts:
+    """Apply the pack with policy/config/<stack>.json, or the environment's file for other stacks."""
+    try:
+        config, name = load_stack_config(stack), f"policy/config/{stack}.json"
+    except (FileNotFoundError, ValueError):
+        config, name = load_stack_config(environment), f"policy/config/{environment}.json"
+    return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config))

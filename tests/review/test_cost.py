@@ -1,0 +1,74 @@
+"""Cost arithmetic on known pools, and the price table's coverage."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks import catalog
+from stacks.offline import PlannedResource
+from stacks.review.cost import PriceError, estimate, load_prices
+from stacks.settings import load_settings
+from tests.conftest import evaluate_stack
+
+PRICES = {
+    "date": "2000-01-01", "hoursPerMonth": 100, "spotDiscount": 0.5,
+    "regions": {"us-west-2": {
+        "ec2": {"m6i.large": 1.0, "m6i.xlarge": 2.0, "g5.xlarge": 10.0, "m6i.2xlarge": 4.0, "r6i.large": 3.0},
+        "rds": {"db.t4g.micro": 0.5}, "eksControlPlanePerHour": 0.1, "natGatewayPerHour": 0.05, "albPerHour": 0.02,
+        "ebsGp3PerGibMonth": 0.0, "rdsGp3PerGibMonth": 0.1, "s3StandardPerGibMonth": 0.02, "kmsKeyPerMonth": 1.0,
+        "auroraServerlessAcuPerHour": 0.1}},
+}
+
+
+def res(typ: str, **inputs) -> PlannedResource:
+    return PlannedResource(urn=f"urn:{typ}", type=typ, name="r", inputs=inputs, masked_inputs=inputs, outputs={})
+
+
+def line(report, item):
+    return next(x for x in report.lines if x.item == item)
+
+
+def test_pool_costs_at_min_and_max():
+    s = load_settings("dev", {"nodePools": [{"name": "system", "instanceTypes": ["m6i.large"]}]})
+    r = estimate(s, [], PRICES)
+    assert (line(r, "pool system").idle, line(r, "pool system").peak) == (100.0, 300.0)  # 1..3 x $1 x 100 h
+    assert (line(r, "pool gpu").idle, line(r, "pool gpu").peak) == (0.0, 2000.0)  # 0..2 x $10 x 100 h
+    assert line(r, "pool spot").peak == 5 * 4.0 * 100 * 0.5  # spot discount applied
+
+
+def test_fixed_costs_and_totals():
+    s = load_settings("dev", {})
+    resources = [res("aws:ec2/natGateway:NatGateway"), res("aws:ec2/natGateway:NatGateway"),
+                 res("aws:rds/instance:Instance", instanceClass="db.t4g.micro", multiAz=True, allocatedStorage=20.0,
+                     identifier="db", engine="postgres"),
+                 res("aws:s3/bucketV2:BucketV2"), res("aws:kms/key:Key"),
+                 res("kubernetes:networking.k8s.io/v1:Ingress")]
+    r = estimate(s, resources, PRICES)
+    assert line(r, "EKS control plane").idle == 10.0
+    assert line(r, "NAT gateways").idle == 10.0
+    assert line(r, "RDS db").idle == 2 * (0.5 * 100 + 20 * 0.1)  # multi-AZ doubles instance and storage
+    assert line(r, "S3 baseline").idle == 50 * 0.02
+    assert line(r, "load balancers").idle == 2.0
+    assert r.idle_total == round(sum(x.idle for x in r.lines), 2)
+    assert r.peak_total >= r.idle_total
+
+
+def test_unknown_region_or_type_names_the_fix():
+    s = load_settings("dev", {}, region="ap-south-1")
+    with pytest.raises(PriceError, match="no prices for region ap-south-1"):
+        estimate(s, [], PRICES)
+
+
+def test_price_table_is_dated_and_covers_the_catalog():
+    prices = load_prices()
+    assert prices["date"] and 0 < prices["spotDiscount"] < 1
+    for region, table in prices["regions"].items():
+        missing = [t for t in catalog.INSTANCE_TYPES if t not in table["ec2"]]
+        assert not missing, f"{region} lacks {missing}"
+
+
+def test_dev_idle_cost_is_small_and_prod_costs_more():
+    dev = estimate(evaluate_stack("dev").settings, evaluate_stack("dev").resources)
+    prod = estimate(evaluate_stack("prod").settings, evaluate_stack("prod").resources)
+    assert dev.idle_total < prod.idle_total
+    assert dev.idle_total < 1000
