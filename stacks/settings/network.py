@@ -42,13 +42,13 @@ class NetworkSettings(Settings):
 
     def private_subnet_cidrs(self) -> list[str]:
         """One large subnet per AZ for nodes and pods: the first three quarters of the VPC."""
-        net = ipaddress.ip_network(self.vpc_cidr)
+        net = ipaddress.IPv4Network(self.vpc_cidr)
         quarters = list(net.subnets(new_prefix=net.prefixlen + 2))
         return [str(q) for q in quarters[: self.az_count]]
 
     def public_subnet_cidrs(self) -> list[str]:
         """Small subnets per AZ for load balancers and NAT, carved from the last quarter."""
-        net = ipaddress.ip_network(self.vpc_cidr)
+        net = ipaddress.IPv4Network(self.vpc_cidr)
         last_quarter = list(net.subnets(new_prefix=net.prefixlen + 2))[-1]
         return [str(s) for s in list(last_quarter.subnets(new_prefix=net.prefixlen + 6))[: self.az_count]]
 
