@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.gpu.report import plan_extra_section
 from stacks.offline import SECRET_MASK, Evaluation, PlannedResource, evaluate, read_stack_config
 from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate
@@ -154,7 +155,7 @@ def render_text(ev: Evaluation, rv: Review) -> str:
 
 
 # Extra sections contributed by parts of the platform: (title, fn(evaluation) -> text or "").
-EXTRA_SECTIONS: list[tuple[str, Any]] = []
+EXTRA_SECTIONS: list[tuple[str, Any]] = [plan_extra_section()]
 
 
 def resource_json(r: PlannedResource) -> dict[str, Any]:

@@ -6,14 +6,18 @@ system pool -> add-ons; other pools and add-ons do not wait on each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components.cluster import EksCluster
+from components.gpu import GpuStack
+from components.identity import OidcClient
 from components.network import Network
 from components.node_pools import NodePools
+from components.observability import Observability
+from components.services import PlatformServices, make_oidc_clients
 from components.storage_class import ClusterStorage
 from stacks.settings import PlatformSettings
 
@@ -25,6 +29,11 @@ class Platform:
     cluster: EksCluster
     node_pools: NodePools
     storage: ClusterStorage
+    gpu: GpuStack
+    observability: Observability
+    services: PlatformServices | None = None
+    # OIDC clients of Keycloak's platform realm by client id ("grafana", "mlflow"); empty without Keycloak.
+    oidc_clients: dict[str, OidcClient] = field(default_factory=dict)
 
 
 def waits_for(*resources: pulumi.Resource) -> pulumi.ResourceTransformation:
@@ -57,4 +66,24 @@ def build_platform(settings: PlatformSettings) -> Platform:
                                           depends_on=[system_pool], transformations=[waits_for(system_pool)])
     storage = ClusterStorage("storage", settings, cluster.name, cluster.oidc, cluster.k8s_provider,
                              opts=after_system)
-    return Platform(settings, network, cluster, node_pools, storage)
+    # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
+    oidc_clients = make_oidc_clients(settings, opts=with_aws)
+    # Monitoring: its pods run on the monitoring pool and keep data on gp3-encrypted volumes, so the
+    # Helm release waits for both (namespace, secrets and dashboards do not). Grafana logs in via Keycloak.
+    observability = Observability(
+        "observability", settings, storage_class_name=storage.storage_class_name,
+        grafana_oidc=oidc_clients.get("grafana"),
+        release_depends_on=[node_pools.groups[settings.observability.pool], storage.storage_class],
+        opts=after_system)
+    # GPU layer: PriorityClasses, Cluster Autoscaler, gpu-operator, team namespaces (components/gpu).
+    # The monitoring release installs the ServiceMonitor CRD the DCGM and autoscaler ServiceMonitors need.
+    gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=[observability.release], opts=after_system)
+    # MLOps services (components/services): Keycloak, MLflow, ZenML, lakeFS on their own RDS, S3 and KMS.
+    # Each service's pods wait for their own node pool only; the ALB controller, if any, for the system pool.
+    services = PlatformServices(
+        "services", settings, oidc=cluster.oidc, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
+        private_subnet_ids=network.private_subnet_ids, node_security_group_id=cluster.node_security_group_id,
+        node_groups=node_pools.groups, oidc_clients=oidc_clients, monitoring_depends_on=[observability.release],
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider}))
+    return Platform(settings, network, cluster, node_pools, storage, gpu, observability,
+                    services=services, oidc_clients=oidc_clients)

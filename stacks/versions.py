@@ -65,4 +65,15 @@ IMAGES: dict[str, str] = {
     "postgres-client": "docker.io/library/postgres:17.6-alpine3.22",
     "mysql-client": "docker.io/library/mysql:8.4.6",
     "cuda-smoke-test": "nvcr.io/nvidia/cuda:12.9.1-base-ubuntu24.04",
+    # MLOps services: the charts' own defaults, pinned here so that an upgrade is a reviewed change.
+    "mlflow": "docker.io/burakince/mlflow:3.15.1",
+    "zenml-server": "docker.io/zenmldocker/zenml-server:0.74.0",
+    "lakefs": "docker.io/treeverse/lakefs:1.84.0",
+}
+
+# RDS engines of the services' databases: major versions, minor upgrades applied by RDS in the
+# maintenance window. The client images above (postgres-client, mysql-client) match these majors.
+DATABASE_ENGINES: dict[str, str] = {
+    "postgres": "17",
+    "mysql": "8.4",
 }

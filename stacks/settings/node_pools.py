@@ -91,7 +91,9 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "instanceTypes": ["g5.xlarge", "g6.xlarge", "g4dn.xlarge"],
         "amiType": "AL2023_x86_64_NVIDIA",
         "diskSizeGib": 200,  # CUDA images are large
-        "labels": {GPU_PRESENT_LABEL: "true"},
+        # The accelerator label lets Cluster Autoscaler treat a new GPU node as not-yet-ready until the
+        # device plugin advertises its GPUs, instead of adding a second node meanwhile.
+        "labels": {GPU_PRESENT_LABEL: "true", "k8s.amazonaws.com/accelerator": "nvidia"},
         "taints": [{"key": GPU_TAINT_KEY, "value": "true", "effect": "NoSchedule"}],
     },
     "spot": {

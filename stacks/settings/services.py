@@ -1,16 +1,296 @@
-"""MLOps services settings (Keycloak, MLflow, ZenML, lakeFS)."""
+"""MLOps services settings (Keycloak, MLflow, ZenML, lakeFS) and the storage under them.
+
+Config lives under `mlplatform:services`, for example:
+
+    mlplatform:services:
+      keycloak:
+        pool: auth                       # default: an `auth` pool if configured, else `cpu`
+        ingress: {enabled: true, host: id.example.com, certificateArn: arn:aws:acm:...}
+      mlflow: {replicas: 2}
+      zenml: {enabled: false}
+      database: {layout: per_service}    # default: shared (one PostgreSQL instance + one MySQL)
+
+Defaults that differ per environment (instance class, backup retention, Multi-AZ, replicas) are
+resolved by the methods below from `PlatformSettings.environment`, so a stack only sets overrides.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from .base import Settings
 
 if TYPE_CHECKING:
+    from .node_pools import NodePoolSettings
     from .platform import PlatformSettings
+
+SERVICE_NAMES = ("keycloak", "mlflow", "zenml", "lakefs")
+# Namespaces the services own (one per service, plus the database bootstrap namespace).
+SERVICE_NAMESPACES = (*SERVICE_NAMES, "platform-db")
+# Services that pipelines in team namespaces call (Keycloak is reached by browsers, through Grafana).
+TEAM_CLIENT_SERVICES = ("mlflow", "zenml", "lakefs")
+DEFAULT_POOL = "cpu"
+# A pool with this name is used by default when it exists: Keycloak on `auth`, the rest on `mlops`.
+DEDICATED_POOLS = {"keycloak": "auth", "mlflow": "mlops", "zenml": "mlops", "lakefs": "mlops"}
+# Stateful, long-running services must not sit on interruptible, GPU, system or monitoring nodes.
+FORBIDDEN_POOL_KINDS = ("gpu", "spot", "system", "monitoring")
+
+_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
+_INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+
+
+
+@dataclass(frozen=True)
+class DatabaseShape:
+    """The resolved size and safety of every RDS instance of a stack."""
+
+    instance_class: str
+    backup_retention_days: int
+    multi_az: bool
+    performance_insights: bool
+
+
+# Per-environment database defaults: dev is cheap, staging mirrors prod's safety, prod is HA.
+DATABASE_DEFAULTS: dict[str, DatabaseShape] = {
+    "dev": DatabaseShape("db.t4g.micro", backup_retention_days=1, multi_az=False, performance_insights=False),
+    # Performance Insights is not offered on the smallest burstable classes: on from db.m7g in prod.
+    "staging": DatabaseShape("db.t4g.small", backup_retention_days=7, multi_az=False, performance_insights=False),
+    "prod": DatabaseShape("db.m7g.large", backup_retention_days=30, multi_az=True, performance_insights=True),
+}
+PROD_MIN_BACKUP_DAYS = 7
+
+
+class IngressSettings(Settings):
+    """An ALB Ingress for one service (HTTPS only, certificate from ACM). Off by default."""
+
+    enabled: bool = False
+    host: str = ""
+    certificate_arn: str = ""
+    # internal: reachable from the VPC (VPN, peering); internet-facing: public, restrict allowedCidrs.
+    scheme: Literal["internal", "internet-facing"] = "internal"
+    allowed_cidrs: list[str] = Field(default_factory=list)
+
+    @field_validator("host")
+    @classmethod
+    def _valid_host(cls, value: str) -> str:
+        if value and not _HOST.match(value):
+            raise ValueError(f"'{value}' is not a DNS host name. Fix: use a lowercase name such as mlflow.example.com.")
+        return value
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _valid_arn(cls, value: str) -> str:
+        if value and not _ACM_ARN.match(value):
+            raise ValueError(
+                f"'{value}' is not an ACM certificate ARN. Fix: use arn:aws:acm:<region>:<account-id>:certificate/<id> "
+                "of a certificate that covers the host, in the stack's region.")
+        return value
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _valid_cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"'{cidr}' is not a valid CIDR. Fix: use a network such as 203.0.113.0/24.") from None
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> IngressSettings:
+        if self.enabled and not (self.host and self.certificate_arn):
+            raise ValueError("an enabled ingress needs both host and certificateArn. Fix: set them, or set enabled to false "
+                             "and use kubectl port-forward.")
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}"
+
+
+class ServiceSettings(Settings):
+    enabled: bool = True
+    # Node pool name; empty picks the dedicated pool (auth/mlops) if configured, else `cpu`.
+    pool: str = ""
+    replicas: int | None = Field(default=None, ge=1, le=10)  # None: 2 in prod, 1 elsewhere
+    ingress: IngressSettings = Field(default_factory=IngressSettings)
+    # Namespaces (besides monitoring and the ALB) allowed to reach the service, e.g. team namespaces.
+    allow_from_namespaces: list[str] = Field(default_factory=list)
+
+    @field_validator("allow_from_namespaces")
+    @classmethod
+    def _valid_namespaces(cls, value: list[str]) -> list[str]:
+        bad = [ns for ns in value if not _NAMESPACE.match(ns)]
+        if bad:
+            raise ValueError(f"{bad} are not namespace names. Fix: use lowercase DNS labels such as team-a.")
+        return value
+
+
+class KeycloakSettings(ServiceSettings):
+    realm: str = "platform"
+    # Browser URL of Grafana, for its OIDC redirect URI. Empty: http://localhost:3000 (port-forward).
+    grafana_url: str = ""
+
+    @field_validator("realm")
+    @classmethod
+    def _valid_realm(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,35}", value) or value == "master":
+            raise ValueError(f"'{value}' is not a usable realm name. Fix: use lowercase letters, digits and '-', not 'master'.")
+        return value
+
+    @field_validator("grafana_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        if value and not _URL.match(value):
+            raise ValueError(f"'{value}' is not a URL. Fix: use the URL users open Grafana at, e.g. https://grafana.example.com.")
+        return value.rstrip("/")
+
+
+class DatabaseSettings(Settings):
+    # shared: one PostgreSQL instance for Keycloak, MLflow and lakeFS (a database and user each) and
+    # one MySQL instance for ZenML. per_service: one instance per service (more isolation, more cost).
+    layout: Literal["shared", "per_service"] = "shared"
+    instance_class: str = ""  # empty: per-environment default (DATABASE_DEFAULTS)
+    allocated_storage_gib: int = Field(default=20, ge=20, le=65536)
+    max_allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
+    backup_retention_days: int | None = Field(default=None, ge=1, le=35)
+    multi_az: bool | None = None
+    performance_insights: bool | None = None
+
+    @field_validator("instance_class")
+    @classmethod
+    def _valid_class(cls, value: str) -> str:
+        if value and not _INSTANCE_CLASS.match(value):
+            raise ValueError(f"'{value}' is not an RDS instance class. Fix: use a class such as db.t4g.small or db.m7g.large.")
+        return value
+
+    @model_validator(mode="after")
+    def _storage_range(self) -> DatabaseSettings:
+        if self.max_allocated_storage_gib < self.allocated_storage_gib:
+            raise ValueError("maxAllocatedStorageGib is below allocatedStorageGib. Fix: raise maxAllocatedStorageGib.")
+        return self
+
+    def resolved(self, environment: str) -> DatabaseShape:
+        """Instance class, backup retention, Multi-AZ and Performance Insights for an environment."""
+        defaults = DATABASE_DEFAULTS[environment]
+        return DatabaseShape(
+            instance_class=self.instance_class or defaults.instance_class,
+            backup_retention_days=self.backup_retention_days or defaults.backup_retention_days,
+            multi_az=defaults.multi_az if self.multi_az is None else self.multi_az,
+            performance_insights=(defaults.performance_insights if self.performance_insights is None
+                                  else self.performance_insights),
+        )
+
+
+class BucketSettings(Settings):
+    # Old object versions (overwritten or deleted) are kept this long, then expire.
+    noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
+    abort_incomplete_upload_days: int = Field(default=7, ge=1, le=365)
 
 
 class ServicesSettings(Settings):
-    def problems(self, platform: "PlatformSettings") -> list[str]:
+    keycloak: KeycloakSettings = Field(default_factory=KeycloakSettings)
+    mlflow: ServiceSettings = Field(default_factory=ServiceSettings)
+    zenml: ServiceSettings = Field(default_factory=ServiceSettings)
+    lakefs: ServiceSettings = Field(default_factory=ServiceSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    buckets: BucketSettings = Field(default_factory=BucketSettings)
+    # ServiceMonitors need the Prometheus Operator CRDs (kube-prometheus-stack) installed first.
+    service_monitors: bool = False
+
+    # Lookups -----------------------------------------------------------------------------------------
+
+    def service(self, name: str) -> ServiceSettings:
+        return getattr(self, name)
+
+    @property
+    def enabled_services(self) -> list[str]:
+        return [n for n in SERVICE_NAMES if self.service(n).enabled]
+
+    @property
+    def any_ingress(self) -> bool:
+        return any(self.service(n).ingress.enabled for n in self.enabled_services)
+
+    def pool_name(self, name: str, platform: PlatformSettings) -> str:
+        """The pool a service runs on: the configured one, else the dedicated pool if it exists, else cpu."""
+        configured = self.service(name).pool
+        if configured:
+            return configured
+        dedicated = DEDICATED_POOLS[name]
+        return dedicated if platform.pool(dedicated) is not None else DEFAULT_POOL
+
+    def pool_for(self, name: str, platform: PlatformSettings) -> NodePoolSettings:
+        pool = platform.pool(self.pool_name(name, platform))
+        if pool is None:
+            raise KeyError(f"services.{name}: pool {self.pool_name(name, platform)!r} does not exist")
+        return pool
+
+    def client_namespaces(self, name: str, platform: PlatformSettings) -> list[str]:
+        """Namespaces (besides monitoring) allowed to call a service: configured ones, plus every team's."""
+        teams = [t.name for t in platform.teams] if name in TEAM_CLIENT_SERVICES else []
+        return list(dict.fromkeys([*self.service(name).allow_from_namespaces, *teams]))
+
+    def replicas(self, name: str, platform: PlatformSettings) -> int:
+        configured = self.service(name).replicas
+        return configured if configured is not None else (2 if platform.is_production else 1)
+
+    # Cross-section checks ------------------------------------------------------------------------------
+
+    def problems(self, platform: PlatformSettings) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""
-        return []
+        ns = f"{platform.project}:services"
+        problems: list[str] = []
+        for name in self.enabled_services:
+            key = f"{ns}.{name}.pool"
+            pool_name = self.pool_name(name, platform)
+            pool = platform.pool(pool_name)
+            available = [p.name for p in platform.pools if p.kind not in FORBIDDEN_POOL_KINDS and p.capacity_type != "SPOT"]
+            if pool is None:
+                origin = "is set to" if self.service(name).pool else "defaults to"
+                problems.append(
+                    f"{key}: {name} {origin} pool '{pool_name}', which is not an enabled node pool. "
+                    f"Fix: set {key} to one of {available}, or add/enable a pool named '{pool_name}' in nodePools.")
+            elif pool.kind in FORBIDDEN_POOL_KINDS or pool.capacity_type == "SPOT":
+                what = "SPOT" if pool.capacity_type == "SPOT" and pool.kind not in FORBIDDEN_POOL_KINDS else pool.kind
+                problems.append(
+                    f"{key}: pool '{pool_name}' is a {what} pool; {name} is a stateful, long-running service and must "
+                    f"not run on gpu, spot, system or monitoring nodes. Fix: set {key} to one of {available} "
+                    "(or add a dedicated on-demand pool such as 'auth' or 'mlops').")
+            if platform.is_production and self.replicas(name, platform) < 2:
+                problems.append(
+                    f"{ns}.{name}.replicas: prod runs every service with at least 2 replicas so that a node drain "
+                    "does not take it down. Fix: set replicas to 2 or more (or remove the override).")
+        if platform.is_production:
+            db = self.database.resolved("prod")
+            if not db.multi_az:
+                problems.append(f"{ns}.database.multiAz: prod databases must be Multi-AZ to survive an AZ outage. "
+                                "Fix: remove the override (it defaults to true in prod).")
+            if db.backup_retention_days < PROD_MIN_BACKUP_DAYS:
+                problems.append(f"{ns}.database.backupRetentionDays: prod keeps at least {PROD_MIN_BACKUP_DAYS} days of "
+                                f"automated backups. Fix: set it to {PROD_MIN_BACKUP_DAYS} or more.")
+        taken = [t.name for t in platform.teams if t.name in SERVICE_NAMESPACES]
+        for team in taken:
+            problems.append(f"{platform.project}:teams[{team}].name: namespace '{team}' belongs to the MLOps services. "
+                            "Fix: give the team another name.")
+        hosts = [(n, self.service(n).ingress.host) for n in self.enabled_services if self.service(n).ingress.enabled]
+        seen: dict[str, str] = {}
+        for name, host in hosts:
+            if host in seen:
+                problems.append(f"{ns}.{name}.ingress.host: '{host}' is also the host of {seen[host]}. "
+                                "Fix: give every service its own host name.")
+            seen.setdefault(host, name)
+        for name in self.enabled_services:
+            ingress = self.service(name).ingress
+            if ingress.enabled and ingress.scheme == "internet-facing" and not ingress.allowed_cidrs and platform.is_production:
+                problems.append(
+                    f"{ns}.{name}.ingress.allowedCidrs: prod's internet-facing {name} ingress is open to 0.0.0.0/0. "
+                    "Fix: list the CIDRs allowed to reach it, or use scheme: internal.")
+        return problems

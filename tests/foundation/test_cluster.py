@@ -50,7 +50,7 @@ def test_coredns_tolerates_the_system_taint(stack_eval):
 
 
 def test_secrets_key_rotates_and_is_protected_outside_dev(stack_eval):
-    (key,) = stack_eval.of_type("aws:kms/key:Key")
+    (key,) = [k for k in stack_eval.of_type("aws:kms/key:Key") if k.name == "cluster-secrets"]
     assert key.inputs["enableKeyRotation"] is True
     assert key.inputs["deletionWindowInDays"] == 30
     protected = stack_eval.settings.protect_stateful_resources

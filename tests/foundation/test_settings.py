@@ -120,7 +120,8 @@ def test_pool_kind_defaults():
     gpu, spot, system, mon, cpu = (s.pool(n) for n in ("gpu", "spot", "system", "monitoring", "cpu"))
     assert gpu.ami_type == "AL2023_x86_64_NVIDIA"
     assert [str(t) for t in gpu.taints] == ["nvidia.com/gpu=true:NoSchedule"]
-    assert gpu.node_labels == {"nvidia.com/gpu.present": "true", "node-pool": "gpu"}
+    assert gpu.node_labels == {"nvidia.com/gpu.present": "true", "k8s.amazonaws.com/accelerator": "nvidia",
+                               "node-pool": "gpu"}
     assert spot.capacity_type == "SPOT" and len(spot.instance_types) >= 3
     assert [str(t) for t in system.taints] == ["CriticalAddonsOnly=true:NoSchedule"]
     assert [str(t) for t in mon.taints] == ["dedicated=monitoring:NoSchedule"]

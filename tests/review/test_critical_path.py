@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from stacks.offline import PlannedResource
+from stacks.plan import find_pool
 from stacks.review.critical_path import critical_path, dependency_graph, waits_on
 from tests.conftest import evaluate_stack
 
@@ -40,11 +43,32 @@ def test_dev_path_is_network_cluster_one_pool_then_add_ons():
     assert not any(t.startswith("aws:ec2/") for t in types[i:])
 
 
-def test_add_ons_wait_only_for_the_system_pool_and_related_add_ons():
+# The only add-on another add-on may wait for: kube-prometheus-stack installs the monitoring CRDs.
+CRD_PROVIDERS = {"kube-prometheus-stack"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_add_on_waits_on_an_unrelated_add_on(stack):
+    ev = evaluate_stack(stack)
+    groups = {x.urn: x.inputs["labels"]["node-pool"] for x in ev.of_type("eks:index:ManagedNodeGroup")}
+    releases = {x.urn: x for x in ev.of_type("kubernetes:helm.sh/v3:Release")}
+    assert len(releases) >= 7
+    for urn, release in releases.items():
+        waited = waits_on(ev.resources, urn)
+        waited_releases = {releases[u].inputs["name"] for u in waited if u in releases}
+        assert waited_releases <= CRD_PROVIDERS, release.name
+        own_pool = find_pool(release.inputs.get("values") or {})
+        allowed_pools = {"system", own_pool}
+        for u in waited:
+            if u in releases:
+                allowed_pools |= {find_pool(releases[u].inputs.get("values") or {}), "system"}
+        assert {groups[u] for u in waited if u in groups} <= allowed_pools, release.name
+
+
+def test_the_autoscaler_waits_for_nothing_but_the_system_pool():
     ev = evaluate_stack("dev")
     groups = {x.urn: x.inputs["labels"]["node-pool"] for x in ev.of_type("eks:index:ManagedNodeGroup")}
-    releases = ev.of_type("kubernetes:helm.sh/v3:Release") + ev.of_type("aws:eks/addon:Addon")
-    assert releases
-    for release in releases:
-        waited = waits_on(ev.resources, release.urn)
-        assert {groups[u] for u in waited if u in groups} <= {"system"}, release.name
+    (ca,) = [r for r in ev.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "cluster-autoscaler"]
+    waited = waits_on(ev.resources, ca.urn)
+    assert {groups[u] for u in waited if u in groups} == {"system"}
+    assert not [u for u in waited if "helm.sh" in u]

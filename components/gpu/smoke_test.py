@@ -1,0 +1,95 @@
+"""GPU smoke test: a Job that runs `nvidia-smi` on a GPU node once the gpu-operator is installed.
+
+The pending pod makes Cluster Autoscaler scale the GPU pool up from zero, the operator's device plugin
+advertises the GPU, and `pulumi up` waits for the Job to complete: a broken driver, toolkit, device
+plugin or autoscaler setup fails the deployment instead of the first user's job. The pod template carries
+the operator chart version, so an operator upgrade replaces the Job and runs the test again.
+
+The Job runs in its own namespace (restricted Pod Security, a one-GPU quota) at `training-low`
+priority, so it never preempts anything, and removes itself `ttlSecondsAfterFinished` later (a later
+`pulumi refresh` then drops it from the state, and the next `pulumi up` runs it again). A failed Job is
+replaced on the next update (`pulumi.com/replaceUnready`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.gpu.operator import GPU_RESOURCE
+from components.gpu.scheduling import TRAINING_LOW
+from components.namespace import PlatformNamespace
+from stacks.settings import PlatformSettings
+from stacks.settings.node_pools import NodePoolSettings
+from stacks.versions import CHARTS, IMAGES
+
+SMOKE_TEST_NAMESPACE = "gpu-smoke-test"
+SMOKE_TEST_APP = "gpu-smoke-test"
+# Scale-up from zero, node boot and driver/device-plugin start take minutes.
+ACTIVE_DEADLINE_SECONDS = 1800
+TTL_SECONDS_AFTER_FINISHED = 3600
+
+
+def smoke_test_pool(settings: PlatformSettings) -> NodePoolSettings:
+    """The GPU pool to test: the first on-demand GPU pool, else the first GPU pool."""
+    pools = settings.gpu_pools
+    return next((p for p in pools if p.capacity_type == "ON_DEMAND"), pools[0])
+
+
+def smoke_test_job_spec(pool: NodePoolSettings, namespace: str = SMOKE_TEST_NAMESPACE) -> dict[str, Any]:
+    """metadata and spec of the Job (no name: Pulumi auto-names it, so a replacement can start first)."""
+    labels = {"app.kubernetes.io/name": SMOKE_TEST_APP, "app.kubernetes.io/part-of": "mlplatform"}
+    return {
+        # A Job that failed is replaced (run again) on the next update instead of being awaited again.
+        "metadata": {"namespace": namespace, "labels": labels, "annotations": {"pulumi.com/replaceUnready": "true"}},
+        "spec": {
+            "backoffLimit": 2,
+            "activeDeadlineSeconds": ACTIVE_DEADLINE_SECONDS,
+            "ttlSecondsAfterFinished": TTL_SECONDS_AFTER_FINISHED,
+            "template": {
+                "metadata": {"labels": {**labels, "mlplatform.io/gpu-operator-version": CHARTS["gpu-operator"].version}},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "priorityClassName": TRAINING_LOW,
+                    "nodeSelector": pool.node_selector,
+                    "tolerations": pool.tolerations,
+                    "automountServiceAccountToken": False,
+                    "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534,
+                                        "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "nvidia-smi",
+                        "image": IMAGES["cuda-smoke-test"],
+                        "command": ["nvidia-smi"],
+                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
+                                      "limits": {"memory": "128Mi", GPU_RESOURCE: "1"}},
+                        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                            "capabilities": {"drop": ["ALL"]}},
+                    }],
+                },
+            },
+        },
+    }
+
+
+class GpuSmokeTest(pulumi.ComponentResource):
+    """Namespace, one-GPU quota and the nvidia-smi Job. `depends_on`: the gpu-operator release and the
+    PriorityClasses. Exposes `namespace`, `quota` and `job`."""
+
+    def __init__(self, name: str, settings: PlatformSettings, *, depends_on: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplatform:gpu:GpuSmokeTest", name, None, opts)
+        self.namespace = PlatformNamespace(f"{name}-ns", SMOKE_TEST_NAMESPACE, pss_level="restricted",
+                                           opts=pulumi.ResourceOptions(parent=self))
+        self.quota = k8s.core.v1.ResourceQuota(
+            f"{name}-quota", metadata={"name": "gpu-quota", "namespace": SMOKE_TEST_NAMESPACE},
+            spec={"hard": {f"requests.{GPU_RESOURCE}": "1"}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.namespace]))
+        self.job = k8s.batch.v1.Job(
+            name, **smoke_test_job_spec(smoke_test_pool(settings)),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.namespace.namespace, self.quota, *depends_on],
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{ACTIVE_DEADLINE_SECONDS // 60 + 5}m")))
+        self.register_outputs({"namespace": SMOKE_TEST_NAMESPACE})

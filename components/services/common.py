@@ -1,0 +1,158 @@
+"""What every service component shares: its context (settings, pool, shared storage) and small builders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.iam import OidcIdentity, ServiceAccountRole, policy_document
+from components.ingress import alb_ingress
+from components.storage import RdsInstance, ServiceBucket, bucket_name, read_write_statements
+from stacks.settings import PlatformSettings
+from stacks.settings.node_pools import NodePoolSettings
+from stacks.settings.services import ServiceSettings, ServicesSettings
+
+MONITORING_NAMESPACE = "monitoring"
+SERVICE_ACCOUNT_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+# Pod Security Standards `restricted` for a container and its pod.
+RESTRICTED_POD: dict[str, Any] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+RESTRICTED_CONTAINER: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def placement(pool: NodePoolSettings) -> dict[str, Any]:
+    """nodeSelector and tolerations that pin a pod to exactly one node pool."""
+    return {"nodeSelector": dict(pool.node_selector), "tolerations": [dict(t) for t in pool.tolerations]}
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """'registry/repo:tag' -> ('registry/repo', 'tag')."""
+    repository, _, tag = image.rpartition(":")
+    if not repository or "/" in tag:
+        raise ValueError(f"image {image!r} is not pinned to a tag")
+    return repository, tag
+
+
+def in_cluster_hosts(service: str, namespace: str) -> list[str]:
+    """The host names a Service answers to inside the cluster."""
+    return [service, f"{service}.{namespace}", f"{service}.{namespace}.svc", f"{service}.{namespace}.svc.cluster.local"]
+
+
+@dataclass
+class DatabaseServer:
+    """An RDS instance and the Secret (in the bootstrap namespace) holding its master credentials."""
+
+    instance: RdsInstance
+    master_secret: str
+
+
+@dataclass
+class ServiceContext:
+    """Shared infrastructure the service components build on. Created once by PlatformServices."""
+
+    platform: PlatformSettings
+    oidc: OidcIdentity
+    account_id: pulumi.Output[str]
+    data_key_arn: pulumi.Output[str]
+    vpc_cidr: str
+    bootstrap_namespace: str
+    # The bootstrap namespace and master-credential Secrets: what every AppDatabase waits for.
+    bootstrap_ready: Sequence[pulumi.Resource] = ()
+    databases: dict[str, DatabaseServer] = field(default_factory=dict)  # by service name
+    node_groups: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    ingress_controller: pulumi.Resource | None = None
+    # What a release waits for when it creates ServiceMonitors (the Prometheus Operator CRDs).
+    monitoring: Sequence[pulumi.Resource] = ()
+
+    @property
+    def settings(self) -> ServicesSettings:
+        return self.platform.services
+
+    @property
+    def protect(self) -> bool:
+        return self.platform.protect_stateful_resources
+
+    def service(self, name: str) -> ServiceSettings:
+        return self.settings.service(name)
+
+    def pool(self, name: str) -> NodePoolSettings:
+        return self.settings.pool_for(name, self.platform)
+
+    def placement(self, name: str) -> dict[str, Any]:
+        return placement(self.pool(name))
+
+    def client_namespaces(self, name: str) -> list[str]:
+        return self.settings.client_namespaces(name, self.platform)
+
+    def replicas(self, name: str) -> int:
+        return self.settings.replicas(name, self.platform)
+
+    def nodes_ready(self, name: str) -> list[pulumi.Resource]:
+        """What a service's pods wait for: the node group of its pool."""
+        group = self.node_groups.get(self.settings.pool_name(name, self.platform))
+        return [group] if group is not None else []
+
+    def release_after(self, name: str) -> list[pulumi.Resource]:
+        """What a service's Helm release waits for besides its own Secrets and database."""
+        return [*self.nodes_ready(name), *(self.monitoring if self.settings.service_monitors else ())]
+
+    def bucket_name(self, purpose: str) -> pulumi.Output[str]:
+        cluster, region = self.platform.cluster_name, self.platform.region
+        return self.account_id.apply(lambda account: bucket_name(cluster, purpose, account, region))
+
+
+def service_account_annotations(role_arn: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    return {SERVICE_ACCOUNT_ROLE_ANNOTATION: role_arn}
+
+
+def opaque_secret(resource_name: str, name: str, namespace: str, data: Mapping[str, pulumi.Input[str]],
+                  parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> k8s.core.v1.Secret:
+    """A Kubernetes Secret whose every value stays a Pulumi secret (masked in state and previews)."""
+    return k8s.core.v1.Secret(
+        resource_name,
+        metadata={"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
+        type="Opaque",
+        string_data={k: pulumi.Output.secret(v) for k, v in data.items()},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
+
+
+def bucket_with_role(name: str, ctx: ServiceContext, *, purpose: str, namespace: str, service_account: str,
+                     parent: pulumi.Resource,
+                     extra_statements: Callable[[str], list[dict[str, Any]]] | None = None,
+                     ) -> tuple[ServiceBucket, ServiceAccountRole]:
+    """A service's own bucket and the IRSA role of its service account, allowed that bucket only.
+
+    `extra_statements(account_id)` adds statements beyond the bucket (ZenML's secrets store).
+    """
+    bucket = ServiceBucket(f"{name}-bucket", bucket=ctx.bucket_name(purpose), kms_key_arn=ctx.data_key_arn,
+                           settings=ctx.settings.buckets, protect=ctx.protect,
+                           opts=pulumi.ResourceOptions(parent=parent))
+    region = ctx.platform.region
+    policy = pulumi.Output.all(bucket.arn, ctx.data_key_arn, ctx.account_id).apply(lambda a: policy_document(
+        read_write_statements(a[0], a[1], region) + (extra_statements(a[2]) if extra_statements else [])))
+    role = ServiceAccountRole(f"{name}-irsa", ctx.oidc, namespace, service_account, policy=policy,
+                              opts=pulumi.ResourceOptions(parent=parent))
+    return bucket, role
+
+
+def expose(name: str, ctx: ServiceContext, service_name: str, *, namespace: str, service: str, service_port: int,
+           target_port: int, health_check_path: str, parent: pulumi.Resource,
+           after: Sequence[pulumi.Resource]) -> k8s.networking.v1.Ingress | None:
+    """The service's ALB Ingress when `services.<service_name>.ingress.enabled`, else nothing."""
+    ingress = ctx.service(service_name).ingress
+    if not ingress.enabled:
+        return None
+    controller = [ctx.ingress_controller] if ctx.ingress_controller is not None else []
+    return alb_ingress(f"{name}-ingress", namespace=namespace, ingress=ingress, service=service,
+                       service_port=service_port, target_port=target_port, health_check_path=health_check_path,
+                       vpc_cidr=ctx.vpc_cidr, group=ctx.platform.cluster_name, pod_selector=None, parent=parent,
+                       depends_on=[*after, *controller])

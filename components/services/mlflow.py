@@ -1,0 +1,144 @@
+"""MLflow tracking server (community-charts `mlflow`) on PostgreSQL, with S3 artifacts through IRSA.
+
+- Backend store: database `mlflow` on the shared PostgreSQL instance, credentials from the Secret
+  `mlflow-db` (`backendStore.existingDatabaseSecret`); migrations run in the chart's init container.
+- Authentication: MLflow basic auth, admin from the Secret `mlflow-admin` (`auth.existingAdminSecret`);
+  its user/permission store is the database `mlflow_auth` (shared by all replicas, unlike SQLite).
+- Artifacts: proxied by the server (`--serve-artifacts`) to its own bucket with its IRSA role, so
+  clients need no AWS credentials.
+- The Flask session key is pre-created from `pulumi_random` in the Secret the chart looks up
+  (`mlflow-flask-server-secret-key`), so the chart does not generate its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_random as random
+
+from components.helm import chart_release
+from components.namespace import PlatformNamespace
+from stacks.settings import PlatformSettings
+from stacks.versions import CHARTS, IMAGES
+
+from .common import (
+    MONITORING_NAMESPACE,
+    RESTRICTED_CONTAINER,
+    RESTRICTED_POD,
+    ServiceContext,
+    bucket_with_role,
+    expose,
+    in_cluster_hosts,
+    opaque_secret,
+    service_account_annotations,
+    split_image,
+)
+from .database_bootstrap import AppDatabase
+
+NAMESPACE = RELEASE = SERVICE = SERVICE_ACCOUNT = "mlflow"
+SERVICE_PORT = 80
+CONTAINER_PORT = 5000
+DB_USER = DB_NAME = "mlflow"
+AUTH_DB_NAME = "mlflow_auth"
+DB_SECRET = "mlflow-db"
+ADMIN_SECRET = "mlflow-admin"
+FLASK_SECRET = "mlflow-flask-server-secret-key"  # the name the chart looks up before generating one
+ARTIFACTS_PATH = "artifacts"
+BUCKET_PURPOSE = "mlflow"
+
+
+def allowed_hosts(platform: PlatformSettings) -> list[str]:
+    """Host headers MLflow accepts (DNS-rebinding protection): in-cluster names, port-forward, ingress."""
+    hosts = [*in_cluster_hosts(SERVICE, NAMESPACE), "localhost", "localhost:*", "127.0.0.1:*"]
+    ingress = platform.services.mlflow.ingress
+    if ingress.enabled:
+        hosts.append(ingress.host)
+    return hosts
+
+
+def mlflow_values(platform: PlatformSettings, *, bucket: str, role_arn: str, db_host: str, db_port: int,
+                  placement: Mapping[str, Any], replicas: int, service_monitor: bool) -> dict[str, Any]:
+    """Values of the mlflow chart. Passwords are referenced through existing Secrets only."""
+    repository, tag = split_image(IMAGES["mlflow"])
+    postgres = {"enabled": True, "host": db_host, "port": db_port, "user": "", "password": "", "driver": ""}
+    db_secret = {"name": DB_SECRET, "usernameKey": "username", "passwordKey": "password"}
+    return {
+        "fullnameOverride": RELEASE,
+        "replicaCount": replicas,
+        "image": {"repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"},
+        "initImages": {"mlflowDbMigration": {"repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"}},
+        "serviceAccount": {"create": True, "automount": False, "name": SERVICE_ACCOUNT,
+                           "annotations": service_account_annotations(role_arn)},
+        "podSecurityContext": {**RESTRICTED_POD, "fsGroup": 1001, "fsGroupChangePolicy": "OnRootMismatch"},
+        "securityContext": {**RESTRICTED_CONTAINER, "readOnlyRootFilesystem": True, "privileged": False,
+                            "runAsUser": 1001, "runAsGroup": 1001},
+        "telemetry": {"enabled": False},
+        "backendStore": {
+            "databaseMigration": True,
+            "databaseConnectionCheck": False,
+            "postgres": {**postgres, "database": DB_NAME},
+            "existingDatabaseSecret": db_secret,
+        },
+        "artifactRoot": {
+            "proxiedArtifactStorage": True,
+            "s3": {"enabled": True, "bucket": bucket, "path": ARTIFACTS_PATH},
+        },
+        "auth": {
+            "enabled": True,
+            "existingAdminSecret": {"name": ADMIN_SECRET, "usernameKey": "username", "passwordKey": "password"},
+            "defaultPermission": "READ",
+            "postgres": {**postgres, "database": AUTH_DB_NAME, "existingSecret": db_secret},
+        },
+        # libpq reads PGSSLMODE: both the tracking store and the auth store connect over TLS.
+        "extraEnvVars": {"AWS_DEFAULT_REGION": platform.region, "PGSSLMODE": "require"},
+        "serverAllowedHosts": allowed_hosts(platform),
+        "nodeSelector": dict(placement["nodeSelector"]),
+        "tolerations": list(placement["tolerations"]),
+        "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+        "serviceMonitor": {"enabled": service_monitor, "namespace": NAMESPACE},
+        "ingress": {"enabled": False},
+    }
+
+
+class Mlflow(pulumi.ComponentResource):
+    """MLflow in namespace `mlflow`. Exposes `bucket`, `role`, `admin_password` (secret), `release`."""
+
+    def __init__(self, name: str, ctx: ServiceContext, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplatform:services:Mlflow", name, None, opts)
+        self.namespace, self.service = NAMESPACE, SERVICE
+        ns = PlatformNamespace(f"{name}-ns", NAMESPACE, pss_level="restricted", opts=pulumi.ResourceOptions(parent=self))
+        ns.allow_ingress("clients", CONTAINER_PORT, [MONITORING_NAMESPACE, *ctx.client_namespaces("mlflow")])
+
+        self.bucket, self.role = bucket_with_role(name, ctx, purpose=BUCKET_PURPOSE, namespace=NAMESPACE,
+                                                  service_account=SERVICE_ACCOUNT, parent=self)
+        placement = ctx.placement("mlflow")
+        database = AppDatabase(f"{name}-db", server=ctx.databases["mlflow"], user=DB_USER,
+                               databases=[DB_NAME, AUTH_DB_NAME], namespace=ctx.bootstrap_namespace,
+                               placement=placement, prerequisites=ctx.bootstrap_ready,
+                               depends_on=ctx.nodes_ready("mlflow"),
+                               opts=pulumi.ResourceOptions(parent=self))
+        self.admin_password = random.RandomPassword(f"{name}-admin", length=32, special=False,
+                                                    opts=pulumi.ResourceOptions(parent=self)).result
+        flask_key = random.RandomPassword(f"{name}-flask-key", length=64, special=False,
+                                          opts=pulumi.ResourceOptions(parent=self)).result
+        secrets = [
+            opaque_secret(f"{name}-db-secret", DB_SECRET, NAMESPACE,
+                          {"username": DB_USER, "password": database.password}, parent=self, depends_on=[ns]),
+            opaque_secret(f"{name}-admin-secret", ADMIN_SECRET, NAMESPACE,
+                          {"username": "admin", "password": self.admin_password}, parent=self, depends_on=[ns]),
+            opaque_secret(f"{name}-flask-secret", FLASK_SECRET, NAMESPACE,
+                          {"MLFLOW_FLASK_SERVER_SECRET_KEY": flask_key}, parent=self, depends_on=[ns]),
+        ]
+        replicas = ctx.replicas("mlflow")
+        values = pulumi.Output.all(self.bucket.name, self.role.arn, database.host).apply(lambda a: mlflow_values(
+            ctx.platform, bucket=a[0], role_arn=a[1], db_host=a[2], db_port=database.port, placement=placement,
+            replicas=replicas, service_monitor=ctx.settings.service_monitors))
+        self.release = chart_release(
+            f"{name}-release", CHARTS["mlflow"], NAMESPACE, values,
+            pulumi.ResourceOptions(parent=self, depends_on=[ns, *secrets, database.job, *ctx.release_after("mlflow")]),
+            release_name=RELEASE)
+        expose(name, ctx, "mlflow", namespace=NAMESPACE, service=SERVICE, service_port=SERVICE_PORT,
+               target_port=CONTAINER_PORT, health_check_path="/health", parent=self, after=[self.release])
+        self.register_outputs({"namespace": NAMESPACE, "bucket": self.bucket.name})

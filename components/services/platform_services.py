@@ -1,0 +1,164 @@
+"""All MLOps services of a stack and the storage they share.
+
+Database layout (`services.database.layout`):
+- shared (default): one PostgreSQL instance for Keycloak, MLflow and lakeFS, one MySQL 8 instance for
+  ZenML (the only MySQL user). Three apps' metadata is small and low-traffic; one Multi-AZ instance
+  in prod costs a third of three, and isolation is kept where it matters: every app has its own
+  database and its own user, and other users lose CONNECT on it. The shared blast radius
+  (maintenance, an overloaded or failed instance) is accepted for these control-plane services.
+- per_service: one instance per service, for stacks that want failure and maintenance isolation
+  (or per-app sizing) at roughly 3x the PostgreSQL cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam import OidcIdentity
+from components.identity import OidcClient
+from components.ingress import LoadBalancerController
+from components.namespace import PlatformNamespace
+from components.storage import DataKey, RdsInstance, rds_identifier
+from components.storage.database import Engine
+from stacks.settings import PlatformSettings
+from stacks.settings.services import ServicesSettings
+
+from .common import DatabaseServer, ServiceContext, opaque_secret
+from .keycloak import Keycloak, public_base_url, realm_url
+from .lakefs import Lakefs
+from .mlflow import Mlflow
+from .zenml import Zenml
+
+BOOTSTRAP_NAMESPACE = "platform-db"  # also in stacks.settings.services.SERVICE_NAMESPACES
+SERVICE_ENGINES: dict[str, Engine] = {"keycloak": "postgres", "mlflow": "postgres", "lakefs": "postgres",
+                                      "zenml": "mysql"}
+# How to reach each service without an ingress: `kubectl -n <ns> port-forward svc/<svc> <local>:<port>`.
+PORT_FORWARDS: dict[str, tuple[str, str, int, int, str]] = {
+    # service: (namespace, Service, local port, Service port, path)
+    "keycloak": ("keycloak", "keycloak-http", 8080, 80, "/auth/"),
+    "mlflow": ("mlflow", "mlflow", 5000, 80, "/"),
+    "zenml": ("zenml", "zenml", 8081, 80, "/"),
+    "lakefs": ("lakefs", "lakefs", 8000, 80, "/"),
+}
+
+
+@dataclass(frozen=True)
+class InstancePlan:
+    name: str  # instance key, also the suffix of its RDS identifier
+    engine: Engine
+    services: tuple[str, ...]
+
+
+def database_plan(services: ServicesSettings) -> list[InstancePlan]:
+    """Which RDS instances exist and which enabled services each one serves."""
+    enabled = services.enabled_services
+    if services.database.layout == "per_service":
+        return [InstancePlan(s, SERVICE_ENGINES[s], (s,)) for s in enabled]
+    plans = []
+    for engine in ("postgres", "mysql"):
+        users = tuple(s for s in enabled if SERVICE_ENGINES[s] == engine)
+        if users:
+            plans.append(InstancePlan(engine, engine, users))
+    return plans
+
+
+def service_url(platform: PlatformSettings, service: str) -> str:
+    ingress = platform.services.service(service).ingress
+    if ingress.enabled:
+        return ingress.url + ("/auth/" if service == "keycloak" else "/")
+    _, _, local, _, path = PORT_FORWARDS[service]
+    return f"http://localhost:{local}{path}"
+
+
+def port_forward_command(service: str) -> str:
+    namespace, svc, local, port, _ = PORT_FORWARDS[service]
+    return f"kubectl -n {namespace} port-forward svc/{svc} {local}:{port}"
+
+
+class PlatformServices(pulumi.ComponentResource):
+    """Keycloak, MLflow, ZenML and lakeFS (each optional) on shared KMS, RDS and bootstrap namespace.
+
+    Exposes `keycloak`, `mlflow`, `zenml`, `lakefs` (None when disabled), `ingress_controller`,
+    `databases` (instance name -> RdsInstance) and `outputs` (plain, non-secret stack outputs).
+    """
+
+    def __init__(self, name: str, settings: PlatformSettings, *, oidc: OidcIdentity,
+                 vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: list[pulumi.Input[str]],
+                 node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, pulumi.Resource],
+                 oidc_clients: Mapping[str, OidcClient], monitoring_depends_on: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplatform:services:PlatformServices", name, None, opts)
+        services = settings.services
+        self.keycloak: Keycloak | None = None
+        self.mlflow: Mlflow | None = None
+        self.zenml: Zenml | None = None
+        self.lakefs: Lakefs | None = None
+        self.ingress_controller: LoadBalancerController | None = None
+        self.databases: dict[str, RdsInstance] = {}
+        self.outputs: dict[str, pulumi.Input[object]] = {}
+        if not services.enabled_services:
+            self.register_outputs({})
+            return
+
+        child = pulumi.ResourceOptions(parent=self)
+        protect = settings.protect_stateful_resources
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        self.data_key = DataKey(f"{name}-data-key", alias=f"{settings.cluster_name}-services-data",
+                                account_id=account_id, protect=protect, opts=child)
+
+        bootstrap_ns = PlatformNamespace(f"{name}-db-bootstrap-ns", BOOTSTRAP_NAMESPACE, pss_level="restricted",
+                                         opts=child)
+        servers: dict[str, DatabaseServer] = {}
+        bootstrap_ready: list[pulumi.Resource] = [bootstrap_ns]
+        shape = services.database.resolved(settings.environment)
+        for plan in database_plan(services):
+            instance = RdsInstance(
+                f"{name}-{plan.name}-db", engine=plan.engine, identifier=rds_identifier(settings.cluster_name, plan.name),
+                shape=shape, settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
+                client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
+                opts=child)
+            self.databases[plan.name] = instance
+            master_secret = f"{plan.name}-master"
+            bootstrap_ready.append(opaque_secret(
+                f"{name}-{plan.name}-master", master_secret, BOOTSTRAP_NAMESPACE,
+                {"username": instance.master_username, "password": instance.master_password},
+                parent=self, depends_on=[bootstrap_ns]))
+            for service in plan.services:
+                servers[service] = DatabaseServer(instance, master_secret)
+
+        if services.any_ingress:
+            system_group = node_groups.get(settings.system_pool.name)
+            self.ingress_controller = LoadBalancerController(
+                f"{name}-alb-controller", settings, oidc=oidc, vpc_id=vpc_id, account_id=account_id,
+                depends_on=[system_group] if system_group is not None else [], opts=child)
+
+        controller = self.ingress_controller.release if self.ingress_controller is not None else None
+        ctx = ServiceContext(platform=settings, oidc=oidc, account_id=account_id, data_key_arn=self.data_key.arn,
+                             vpc_cidr=vpc_cidr, bootstrap_namespace=BOOTSTRAP_NAMESPACE,
+                             bootstrap_ready=bootstrap_ready, databases=servers,
+                             node_groups=node_groups, ingress_controller=controller,
+                             monitoring=list(monitoring_depends_on))
+        enabled = services.enabled_services
+        if "keycloak" in enabled:
+            self.keycloak = Keycloak(f"{name}-keycloak", ctx, oidc_clients, opts=child)
+        if "mlflow" in enabled:
+            self.mlflow = Mlflow(f"{name}-mlflow", ctx, opts=child)
+        if "zenml" in enabled:
+            self.zenml = Zenml(f"{name}-zenml", ctx, opts=child)
+        if "lakefs" in enabled:
+            self.lakefs = Lakefs(f"{name}-lakefs", ctx, opts=child)
+
+        buckets = {s: c.bucket.name for s, c in (("mlflow", self.mlflow), ("zenml", self.zenml),
+                                                   ("lakefs", self.lakefs)) if c is not None}
+        self.outputs = {
+            "serviceUrls": {s: service_url(settings, s) for s in enabled},
+            "serviceBuckets": buckets,
+            "serviceDatabases": {n: i.address for n, i in self.databases.items()},
+        }
+        if self.keycloak is not None:
+            self.outputs["keycloakIssuerUrl"] = realm_url(public_base_url(settings), services.keycloak.realm)
+        self.register_outputs(self.outputs)

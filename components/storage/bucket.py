@@ -1,0 +1,114 @@
+"""A private, versioned, KMS-encrypted S3 bucket for one service, and the IAM statements to use it.
+
+Everything a bucket needs is here once: MLflow artifacts, the lakeFS blockstore and the ZenML
+artifact store are three instances of `ServiceBucket`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from stacks.settings.services import BucketSettings
+
+from .names import bounded_name
+
+MAX_BUCKET_NAME = 63
+
+# Least privilege for an application that owns a bucket's content: list it, read, write and delete
+# objects (a delete only adds a delete marker; old versions expire through the lifecycle rule).
+# Permanently deleting versions, and changing the bucket's configuration or policy, are not granted.
+BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads")
+OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+                  "s3:ListMultipartUploadParts")
+KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def bucket_name(cluster_name: str, purpose: str, account_id: str, region: str) -> str:
+    """Globally unique and deterministic: <cluster>-<purpose>-<account>-<region>, at most 63 characters."""
+    return bounded_name([cluster_name, purpose, account_id, region], MAX_BUCKET_NAME)
+
+
+def tls_only_policy(bucket_arn: str) -> str:
+    """Bucket policy: deny every request that does not use TLS."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }],
+    }, sort_keys=True)
+
+
+def lifecycle_rules(settings: BucketSettings) -> list[dict[str, Any]]:
+    """Expire noncurrent versions, clean up expired delete markers and abandoned multipart uploads."""
+    return [{
+        "id": "expire-noncurrent-versions",
+        "status": "Enabled",
+        "filter": {},
+        "noncurrent_version_expiration": {"noncurrent_days": settings.noncurrent_version_days},
+        "expiration": {"expired_object_delete_marker": True},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": settings.abort_incomplete_upload_days},
+    }]
+
+
+def read_write_statements(bucket_arn: str, kms_key_arn: str, region: str) -> list[dict[str, Any]]:
+    """IAM statements giving a service read/write use of exactly one bucket and its KMS encryption.
+
+    KMS use is limited to S3 calls (kms:ViaService) for this bucket (its encryption context: the
+    bucket ARN with S3 Bucket Keys, the object ARN without).
+    """
+    return [
+        {"Sid": "ListOwnBucket", "Effect": "Allow", "Action": list(BUCKET_ACTIONS), "Resource": bucket_arn},
+        {"Sid": "ReadWriteOwnObjects", "Effect": "Allow", "Action": list(OBJECT_ACTIONS), "Resource": f"{bucket_arn}/*"},
+        {"Sid": "UseDataKeyForOwnBucket", "Effect": "Allow", "Action": list(KMS_ACTIONS), "Resource": kms_key_arn,
+         "Condition": {
+             "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+             "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+         }},
+    ]
+
+
+class ServiceBucket(pulumi.ComponentResource):
+    """Versioned, SSE-KMS (bucket key), all public access blocked, TLS only, owner-enforced, lifecycle."""
+
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, *, bucket: pulumi.Input[str], kms_key_arn: pulumi.Input[str],
+                 settings: BucketSettings, protect: bool, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplatform:storage:ServiceBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = aws.s3.Bucket(
+            name, bucket=bucket, force_destroy=False,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect))
+        bucket_id = self.bucket.id
+        ownership = aws.s3.BucketOwnershipControls(
+            name, bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        public_block = aws.s3.BucketPublicAccessBlock(
+            name, bucket=bucket_id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
+            restrict_public_buckets=True, opts=child)
+        versioning = aws.s3.BucketVersioning(
+            name, bucket=bucket_id, versioning_configuration={"status": "Enabled"}, opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            name, bucket=bucket_id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms",
+                                                                 "kms_master_key_id": kms_key_arn},
+                    "bucket_key_enabled": True}],
+            opts=child)
+        aws.s3.BucketPolicy(
+            name, bucket=bucket_id, policy=self.bucket.arn.apply(tls_only_policy),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block, ownership]))
+        aws.s3.BucketLifecycleConfiguration(
+            name, bucket=bucket_id, rules=lifecycle_rules(settings),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+        self.name = self.bucket.bucket
+        self.arn = self.bucket.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})

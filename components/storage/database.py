@@ -1,0 +1,134 @@
+"""An RDS instance (PostgreSQL or MySQL) in the private subnets, reachable only from the cluster's nodes.
+
+One component for both engines: the engine decides the port, the parameter group family and the
+TLS enforcement parameter. Applications get their own database and user on top of it through the
+bootstrap Job (components/services/database_bootstrap.py); the master credentials never leave the
+bootstrap namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from stacks.settings.services import DatabaseSettings, DatabaseShape
+from stacks.versions import DATABASE_ENGINES
+
+from .names import bounded_name
+
+Engine = Literal["postgres", "mysql"]
+MAX_IDENTIFIER = 63
+MASTER_USERNAME = "platform_admin"
+BACKUP_WINDOW = "03:00-04:00"  # UTC, before the maintenance window
+MAINTENANCE_WINDOW = "sun:04:30-sun:05:30"
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    engine: Engine
+    port: int
+    family: str
+    # Parameters that force TLS for every client connection.
+    parameters: tuple[tuple[str, str], ...]
+
+
+def engine_spec(engine: Engine) -> EngineSpec:
+    version = DATABASE_ENGINES[engine]
+    if engine == "postgres":
+        return EngineSpec("postgres", 5432, f"postgres{version.split('.')[0]}", (("rds.force_ssl", "1"),))
+    return EngineSpec("mysql", 3306, f"mysql{version}", (("require_secure_transport", "ON"),))
+
+
+def rds_identifier(cluster_name: str, name: str) -> str:
+    """Letters, digits and single hyphens, starting with a letter, at most 63 characters."""
+    identifier = bounded_name([cluster_name, name], MAX_IDENTIFIER)
+    return identifier if identifier[0].isalpha() else f"db-{identifier}"[:MAX_IDENTIFIER].rstrip("-")
+
+
+def final_snapshot_identifier(identifier: str) -> str:
+    return bounded_name([identifier, "final"], 255)
+
+
+def instance_args(spec: EngineSpec, shape: DatabaseShape, settings: DatabaseSettings, protect: bool) -> dict:
+    """The size, safety and lifecycle arguments of aws.rds.Instance, as a pure function of settings."""
+    return {
+        "engine": spec.engine,
+        "engine_version": DATABASE_ENGINES[spec.engine],
+        "auto_minor_version_upgrade": True,
+        "allow_major_version_upgrade": False,
+        "instance_class": shape.instance_class,
+        "allocated_storage": settings.allocated_storage_gib,
+        "max_allocated_storage": settings.max_allocated_storage_gib,
+        "storage_type": "gp3",
+        "storage_encrypted": True,
+        "multi_az": shape.multi_az,
+        "publicly_accessible": False,
+        "port": spec.port,
+        "backup_retention_period": shape.backup_retention_days,
+        "backup_window": BACKUP_WINDOW,
+        "maintenance_window": MAINTENANCE_WINDOW,
+        "copy_tags_to_snapshot": True,
+        "delete_automated_backups": not protect,
+        "deletion_protection": protect,
+        "skip_final_snapshot": not protect,
+        "performance_insights_enabled": shape.performance_insights,
+        "ca_cert_identifier": "rds-ca-rsa2048-g1",
+        "apply_immediately": not protect,
+    }
+
+
+class RdsInstance(pulumi.ComponentResource):
+    """An encrypted RDS instance: subnet group, security group (DB port from the nodes only), TLS-only
+    parameter group, generated master password (a Pulumi secret)."""
+
+    address: pulumi.Output[str]
+
+    def __init__(self, name: str, *, engine: Engine, identifier: str, shape: DatabaseShape,
+                 settings: DatabaseSettings, vpc_id: pulumi.Input[str], subnet_ids: list[pulumi.Input[str]],
+                 client_security_group_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str], protect: bool,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplatform:storage:RdsInstance", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.spec = engine_spec(engine)
+        self.engine = engine
+        self.identifier = identifier
+        self.port = self.spec.port
+        self.master_username = MASTER_USERNAME
+
+        subnet_group = aws.rds.SubnetGroup(name, name=identifier, subnet_ids=subnet_ids,
+                                           description=f"Private subnets of {identifier}", opts=child)
+        self.security_group = aws.ec2.SecurityGroup(
+            name, name=identifier, vpc_id=vpc_id, description=f"{engine} {identifier}: clients are the cluster's nodes",
+            tags={"Name": identifier}, opts=child)
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-nodes", security_group_id=self.security_group.id, ip_protocol="tcp",
+            from_port=self.port, to_port=self.port, referenced_security_group_id=client_security_group_id,
+            description="Database port from the EKS cluster security group (all managed nodes)", opts=child)
+        parameter_group = aws.rds.ParameterGroup(
+            name, name=identifier, family=self.spec.family, description=f"{identifier}: TLS-only connections",
+            parameters=[{"name": k, "value": v, "apply_method": "immediate"} for k, v in self.spec.parameters],
+            opts=child)
+        self.master_password = random.RandomPassword(
+            f"{name}-master", length=40, special=False, opts=child).result
+
+        args = instance_args(self.spec, shape, settings, protect)
+        self.instance = aws.rds.Instance(
+            name,
+            identifier=identifier,
+            username=MASTER_USERNAME,
+            password=pulumi.Output.secret(self.master_password),
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[self.security_group.id],
+            parameter_group_name=parameter_group.name,
+            kms_key_id=kms_key_arn,
+            performance_insights_kms_key_id=kms_key_arn if shape.performance_insights else None,
+            final_snapshot_identifier=final_snapshot_identifier(identifier) if protect else None,
+            **args,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
+        )
+        self.address = self.instance.address
+        self.register_outputs({"address": self.address, "port": self.port})
