@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
 
 
 def test_actionlint_passes():
-    exe = shutil.which("actionlint")
+    beside_python = Path(sys.executable).parent / "actionlint"  # the venv's bin, even when not on PATH
+    exe = str(beside_python) if beside_python.exists() else shutil.which("actionlint")
     if exe is None:
         pytest.fail("actionlint is not installed: pip install -r requirements-dev.txt")
     result = subprocess.run([exe, *sorted(str(p) for p in WORKFLOWS.glob("*.yml"))], capture_output=True, text=True)
