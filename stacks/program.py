@@ -12,8 +12,8 @@ from stacks.settings import PlatformSettings
 
 def build_outputs(settings: PlatformSettings) -> dict[str, Any]:
     platform = build_platform(settings)
-    cluster = platform.cluster
-    return {
+    cluster, gpu, observability = platform.cluster, platform.gpu, platform.observability
+    outputs: dict[str, Any] = {
         "clusterName": cluster.name,
         "clusterEndpoint": cluster.endpoint,
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
@@ -21,4 +21,13 @@ def build_outputs(settings: PlatformSettings) -> dict[str, Any]:
         "vpcId": platform.network.vpc_id,
         "nodePools": platform.node_pools.names,
         "defaultStorageClass": platform.storage.storage_class_name,
+        "priorityClasses": list(gpu.scheduling.classes),
+        "gpuQuota": {"capacity": gpu.quota.capacity, "teamQuotas": gpu.quota.total_quota,
+                     "oversubscribed": gpu.quota.oversubscribed},
+        "teamNamespaces": list(gpu.teams),
+        "grafanaUrl": observability.grafana_url,
+        "prometheusUrl": observability.prometheus_url,
     }
+    if platform.services is not None:
+        outputs.update(platform.services.outputs)
+    return outputs

@@ -119,3 +119,8 @@ def test_outputs(stack_eval):
     assert out["vpcId"]
     assert out["nodePools"] == [p.name for p in stack_eval.settings.pools]
     assert "kubeconfig" in stack_eval.secret_outputs
+    assert out["priorityClasses"] == ["inference-high", "batch-default", "training-low"]
+    assert out["gpuQuota"]["capacity"] == sum(p.max_gpus for p in stack_eval.settings.gpu_pools)
+    assert out["teamNamespaces"] == [t.name for t in stack_eval.settings.teams]
+    assert set(out["serviceUrls"]) == {"keycloak", "mlflow", "zenml", "lakefs"}
+    assert out["grafanaUrl"].startswith("http://")
