@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -13,6 +15,16 @@ class Settings(BaseModel):
         extra="forbid",
         frozen=True,
     )
+
+
+def check_cidrs(cidrs: list[str], example: str = "203.0.113.0/24") -> list[str]:
+    """Validate a list of CIDRs (for a field validator): each must be a network address."""
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            raise ValueError(f"'{cidr}' is not a valid CIDR. Fix: use a network such as {example}.") from None
+    return cidrs
 
 
 class SettingsError(ValueError):

@@ -8,7 +8,7 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from ..versions import EKS_ADDONS, KUBERNETES_VERSION
-from .base import Settings
+from .base import Settings, check_cidrs
 
 REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -49,14 +49,7 @@ class ClusterSettings(Settings):
     @field_validator("public_access_cidrs")
     @classmethod
     def _valid_cidrs(cls, value: list[str]) -> list[str]:
-        for cidr in value:
-            try:
-                ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise ValueError(
-                    f"'{cidr}' is not a valid CIDR. Fix: use a network such as 203.0.113.0/24 (your office or VPN egress)."
-                ) from None
-        return value
+        return check_cidrs(value, "203.0.113.0/24 (your office or VPN egress)")
 
     @field_validator("admin_principal_arns")
     @classmethod

@@ -16,14 +16,13 @@ resolved by the methods below from `PlatformSettings.environment`, so a stack on
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Settings
+from .base import Settings, check_cidrs
 
 if TYPE_CHECKING:
     from .node_pools import NodePoolSettings
@@ -97,12 +96,7 @@ class IngressSettings(Settings):
     @field_validator("allowed_cidrs")
     @classmethod
     def _valid_cidrs(cls, value: list[str]) -> list[str]:
-        for cidr in value:
-            try:
-                ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise ValueError(f"'{cidr}' is not a valid CIDR. Fix: use a network such as 203.0.113.0/24.") from None
-        return value
+        return check_cidrs(value)
 
     @model_validator(mode="after")
     def _complete(self) -> IngressSettings:
@@ -276,10 +270,6 @@ class ServicesSettings(Settings):
             if db.backup_retention_days < PROD_MIN_BACKUP_DAYS:
                 problems.append(f"{ns}.database.backupRetentionDays: prod keeps at least {PROD_MIN_BACKUP_DAYS} days of "
                                 f"automated backups. Fix: set it to {PROD_MIN_BACKUP_DAYS} or more.")
-        taken = [t.name for t in platform.teams if t.name in SERVICE_NAMESPACES]
-        for team in taken:
-            problems.append(f"{platform.project}:teams[{team}].name: namespace '{team}' belongs to the MLOps services. "
-                            "Fix: give the team another name.")
         hosts = [(n, self.service(n).ingress.host) for n in self.enabled_services if self.service(n).ingress.enabled]
         seen: dict[str, str] = {}
         for name, host in hosts:

@@ -21,6 +21,7 @@ from pydantic import Field, field_validator
 
 from .base import Settings
 from .gpu import capacity_breakdown, gpu_capacity
+from .services import SERVICE_NAMESPACES
 
 if TYPE_CHECKING:
     from .platform import PlatformSettings
@@ -30,8 +31,7 @@ _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|P
 # Namespaces the platform itself owns; a team cannot take them over.
 RESERVED_NAMESPACES = frozenset({
     "default", "kube-system", "kube-public", "kube-node-lease", "gpu-operator", "gpu-smoke-test", "monitoring",
-    # The services' namespaces (components/services).
-    "keycloak", "mlflow", "zenml", "lakefs", "platform-db",
+    *SERVICE_NAMESPACES,
 })
 
 

@@ -12,6 +12,7 @@ import pulumi
 
 from stacks.offline import PlannedResource, PlatformMocks, RecordingMonitor
 from stacks.settings import PlatformSettings, load_settings
+from tests.gpu.tools.chart_keys import type_name
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -52,16 +53,6 @@ def skeleton(chart: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{chart}-keys.json").read_text())
 
 
-def _type(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "map"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    return "null" if value is None else "string"
 
 
 def value_paths(values: Mapping[str, Any], open_maps: set[str], known: Mapping[str, str] | None = None,
@@ -87,7 +78,7 @@ def unknown_keys(chart: str, values: Mapping[str, Any]) -> list[str]:
         if path not in keys:
             problems.append(f"{path}: not a key of {chart} {doc['version']}")
             continue
-        expected, actual = keys[path], _type(value)
+        expected, actual = keys[path], type_name(dict(value) if isinstance(value, Mapping) else value)
         if expected != "null" and actual != expected and actual not in alternatives.get(path, []):
             problems.append(f"{path}: {actual}, but the chart's default is a {expected}")
     return problems

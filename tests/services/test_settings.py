@@ -112,5 +112,5 @@ def test_team_namespaces_may_call_the_pipeline_services() -> None:
 
 def test_teams_cannot_take_a_service_namespace() -> None:
     issues = problems(teams=[{"name": "mlflow", "ownersGroup": "x"}])
-    assert "mlplatform:teams[mlflow].name: namespace 'mlflow' belongs to the MLOps services. Fix: give the team " \
-           "another name." in issues
+    assert "mlplatform:teams[mlflow].name: 'mlflow' is a namespace of the platform. Fix: pick another team name." \
+        in issues
