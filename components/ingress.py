@@ -208,7 +208,8 @@ def alb_ingress(name: str, *, namespace: str, ingress: IngressSettings, service:
         f"{name}-allow-alb",
         metadata={"name": "allow-alb", "namespace": namespace},
         spec=allow_from_cidr_spec(vpc_cidr, target_port, pod_selector),
-        opts=pulumi.ResourceOptions(parent=parent))
+        # After the release (and so its namespace): a policy in a namespace that does not exist yet fails.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
     return k8s.networking.v1.Ingress(
         name,
         metadata={"name": service, "namespace": namespace,

@@ -256,7 +256,8 @@ def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list
     """Run the platform program for `stack` under mocks and return everything it planned.
 
     `config` maps full keys (`mlplatform:nodePools`) to values; None reads Pulumi.<stack>.yaml.
-    Raises SettingsError (before any resource is registered) when the settings are invalid.
+    Raises SettingsError (before any resource is registered) when the settings are invalid. An exception
+    raised by the program carries `planned`: the resources registered before it.
     """
     from stacks.program import build_outputs
     from stacks.settings import settings_from_pulumi_config
@@ -288,5 +289,10 @@ def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list
 
         return collect()
 
-    pulumi.runtime.test(program)()
+    try:
+        pulumi.runtime.test(program)()
+    except Exception as err:
+        # What was registered before the failure: an invalid config must stop the program before any resource.
+        err.planned = list(monitor.planned)  # type: ignore[attr-defined]
+        raise
     return Evaluation(stack, holder.get("settings"), list(monitor.planned), resolved, secret_outputs)

@@ -68,22 +68,27 @@ def build_platform(settings: PlatformSettings) -> Platform:
                              opts=after_system)
     # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
     oidc_clients = make_oidc_clients(settings, opts=with_aws)
+    # MLOps services (components/services), first their shared storage (KMS, RDS, bootstrap namespace) and
+    # the ALB controller, if any (system pool), so that Grafana gets its database on the services' PostgreSQL.
+    services = PlatformServices(
+        "services", settings, oidc=cluster.oidc, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
+        private_subnet_ids=network.private_subnet_ids, node_security_group_id=cluster.node_security_group_id,
+        node_groups=node_pools.groups,
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider}))
     # Monitoring: its pods run on the monitoring pool and keep data on gp3-encrypted volumes, so the
-    # Helm release waits for both (namespace, secrets and dashboards do not). Grafana logs in via Keycloak.
+    # Helm release waits for both (namespace, secrets and dashboards do not), and for Grafana's database
+    # (its bootstrap Job runs on the monitoring pool). Grafana logs in via Keycloak.
+    controller = services.ingress_controller.release if services.ingress_controller is not None else None
     observability = Observability(
         "observability", settings, storage_class_name=storage.storage_class_name,
-        grafana_oidc=oidc_clients.get("grafana"),
+        grafana_oidc=oidc_clients.get("grafana"), grafana_database=services.grafana_database(),
+        ingress_controller=controller, vpc_cidr=network.vpc_cidr,
         release_depends_on=[node_pools.groups[settings.observability.pool], storage.storage_class],
         opts=after_system)
     # GPU layer: PriorityClasses, Cluster Autoscaler, gpu-operator, team namespaces (components/gpu).
     # The monitoring release installs the ServiceMonitor CRD the DCGM and autoscaler ServiceMonitors need.
     gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=[observability.release], opts=after_system)
-    # MLOps services (components/services): Keycloak, MLflow, ZenML, lakeFS on their own RDS, S3 and KMS.
-    # Each service's pods wait for their own node pool only; the ALB controller, if any, for the system pool.
-    services = PlatformServices(
-        "services", settings, oidc=cluster.oidc, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
-        private_subnet_ids=network.private_subnet_ids, node_security_group_id=cluster.node_security_group_id,
-        node_groups=node_pools.groups, oidc_clients=oidc_clients, monitoring_depends_on=[observability.release],
-        opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider}))
+    # Keycloak, MLflow, ZenML, lakeFS: each service's pods wait for their own node pool only.
+    services.deploy_services(oidc_clients, monitoring_depends_on=[observability.release])
     return Platform(settings, network, cluster, node_pools, storage, gpu, observability,
                     services=services, oidc_clients=oidc_clients)

@@ -1,4 +1,5 @@
-"""The monitoring stack: kube-prometheus-stack on the monitoring pool, Grafana secrets, SSO and dashboards."""
+"""The monitoring stack: kube-prometheus-stack on the monitoring pool, Grafana secrets, SSO, database and
+dashboards, Alertmanager receivers, and Grafana's optional ALB Ingress."""
 
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ import pulumi_random as random
 
 from components.helm import chart_release
 from components.identity import OidcClient
+from components.ingress import alb_ingress
 from components.namespace import PlatformNamespace
+from components.storage.database import DatabaseConnection
 from components.storage_class import DEFAULT_STORAGE_CLASS
 from stacks.settings import PlatformSettings
 from stacks.versions import CHARTS
 
+from .alerting import RECEIVER_SECRET, receiver_secrets
 from .dashboards import FOLDER, dashboards
 from .values import (
     DASHBOARD_FOLDER_ANNOTATION,
     DASHBOARD_LABEL,
     DASHBOARD_LABEL_VALUE,
+    GRAFANA_HTTP_PORT,
     GRAFANA_NAME,
     OPERATOR_APP_LABEL,
     OPERATOR_WEBHOOK_PORT,
@@ -36,7 +41,9 @@ MONITORING_NAMESPACE = "monitoring"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 GRAFANA_ADMIN_USER = "admin"
 GRAFANA_OIDC_SECRET = SecretRef("grafana-oidc-client", "client-secret")
-GRAFANA_DATABASE_SECRET = SecretRef("grafana-database", "url")
+GRAFANA_DATABASE_SECRET = "grafana-database"  # keys host (host:port), name, user, password
+GRAFANA_SERVICE_PORT = 80
+GRAFANA_POD_LABELS = {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": RELEASE_NAME}
 OAUTH_CALLBACK_PATH = "/login/generic_oauth"
 
 
@@ -65,12 +72,17 @@ class Observability(pulumi.ComponentResource):
 
     `release_depends_on`: what the chart's pods need before they can start (the monitoring node group,
     the StorageClass of their volumes); only the Helm release waits for them.
-    `grafana_oidc`: Keycloak's client for Grafana (SSO); `grafana_database_url`: a shared database
-    (postgres://...), required to run more than one Grafana replica.
+    `grafana_oidc`: Keycloak's client for Grafana (SSO); `grafana_database`: a PostgreSQL database of
+    Grafana's own (the services layer's AppDatabase), required to run more than one Grafana replica; the
+    release also waits for its `ready` resources.
+    `ingress_controller`, `vpc_cidr`: the ALB controller's release and the VPC range, for Grafana's Ingress
+    (`observability.grafana.ingress`).
+    Alertmanager receivers' secrets are read from the stack's secret config (`observability.alerting`).
     """
 
     def __init__(self, name: str, settings: PlatformSettings, *, storage_class_name: str = DEFAULT_STORAGE_CLASS,
-                 grafana_oidc: OidcClient | None = None, grafana_database_url: pulumi.Input[str] | None = None,
+                 grafana_oidc: OidcClient | None = None, grafana_database: DatabaseConnection | None = None,
+                 ingress_controller: pulumi.Resource | None = None, vpc_cidr: str | None = None,
                  release_depends_on: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:observability:Observability", name, None, opts)
         obs = settings.observability.for_environment(settings.environment)
@@ -102,22 +114,48 @@ class Observability(pulumi.ComponentResource):
                 string_data={GRAFANA_OIDC_SECRET.key: pulumi.Output.secret(grafana_oidc.secret)},
                 opts=after_ns))
         database = None
-        if grafana_database_url is not None:
+        database_ready: list[pulumi.Resource] = []
+        if grafana_database is not None:
+            if grafana_database.engine != "postgres":
+                raise ValueError(f"Grafana's database must be PostgreSQL, not {grafana_database.engine}")
             database = GRAFANA_DATABASE_SECRET
+            db = grafana_database
+            connection: dict[str, pulumi.Input[str]] = {
+                "host": pulumi.Output.concat(db.host, ":", str(db.port)), "name": db.database, "user": db.user,
+                "password": db.password}
             secrets.append(k8s.core.v1.Secret(
                 f"{name}-grafana-database",
-                metadata={"name": GRAFANA_DATABASE_SECRET.name, "namespace": ns},
+                metadata={"name": GRAFANA_DATABASE_SECRET, "namespace": ns},
                 type="Opaque",
-                string_data={GRAFANA_DATABASE_SECRET.key: pulumi.Output.secret(grafana_database_url)},
+                string_data={k: pulumi.Output.secret(v) for k, v in connection.items()},
                 opts=after_ns))
+            database_ready = list(db.ready)
 
         grafana_replicas = obs.grafana.replicas or 1
         if grafana_replicas > 1 and database is None:
+            why = ("observability.grafana.database is sqlite" if obs.grafana.database == "sqlite"
+                   else "the stack has no PostgreSQL instance (no enabled Keycloak, MLflow or lakeFS)")
             pulumi.log.warn(
-                f"observability.grafana.replicas is {grafana_replicas} but Grafana has no shared database "
-                "(grafana_database_url): its sessions live in a per-pod SQLite file, so replicas would log users "
-                "out at random. Running 1 replica; pass a database URL to run more.", resource=self)
+                f"observability.grafana.replicas is {grafana_replicas} but Grafana has no shared database ({why}): "
+                "its sessions live in a per-pod SQLite file, so replicas would log users out at random. "
+                "Running 1 replica.", resource=self)
             grafana_replicas = 1
+
+        receivers = receiver_secrets(obs.alerting)
+        if receivers:
+            # Values from the stack's secret config (`pulumi config set --secret`), Pulumi secrets throughout.
+            config = pulumi.Config(settings.project)
+            secrets.append(k8s.core.v1.Secret(
+                f"{name}-alertmanager-receivers",
+                metadata={"name": RECEIVER_SECRET, "namespace": ns},
+                type="Opaque",
+                string_data={receiver: config.require_secret(key) for receiver, key in receivers.items()},
+                opts=after_ns))
+        if settings.is_production and not obs.alerting.receivers:
+            pulumi.log.warn(
+                "observability.alerting has no receivers: every alert goes to the null receiver and nobody is "
+                "notified. Fix: add receivers (pagerduty for critical, slack/email/webhook for warning) with their "
+                "secrets in secret config.", resource=self)
 
         self.dashboards = [
             k8s.core.v1.ConfigMap(
@@ -132,13 +170,25 @@ class Observability(pulumi.ComponentResource):
 
         values = kube_prometheus_stack_values(
             settings, obs, storage_class_name,
-            GrafanaSecrets(admin=SecretRef(GRAFANA_ADMIN_SECRET, "admin-password"), sso=sso, database_url=database),
+            GrafanaSecrets(admin=SecretRef(GRAFANA_ADMIN_SECRET, "admin-password"), sso=sso, database=database),
             grafana_replicas)
         self.release = chart_release(
             f"{name}-kube-prometheus-stack", CHARTS["kube-prometheus-stack"], ns, values,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.namespace, *secrets,
-                                                                 *release_depends_on]),
+                                                                 *database_ready, *release_depends_on]),
             release_name=RELEASE_NAME)
+
+        self.ingress: k8s.networking.v1.Ingress | None = None
+        ingress = obs.grafana.ingress
+        if ingress.enabled:
+            if vpc_cidr is None or ingress_controller is None:
+                raise ValueError("observability.grafana.ingress needs the ALB controller and the VPC range")
+            # Also admits the ALB (the VPC range) to Grafana's port, and only Grafana's pods.
+            self.ingress = alb_ingress(
+                f"{name}-grafana-ingress", namespace=ns, ingress=ingress, service=GRAFANA_NAME,
+                service_port=GRAFANA_SERVICE_PORT, target_port=GRAFANA_HTTP_PORT, health_check_path="/api/health",
+                vpc_cidr=vpc_cidr, group=settings.cluster_name, pod_selector=GRAFANA_POD_LABELS, parent=self,
+                depends_on=[self.release, ingress_controller])
         self.grafana_replicas = grafana_replicas
         self.prometheus_url = f"http://{PROMETHEUS_NAME}.{ns}.svc:9090"
         self.alertmanager_url = f"http://{RELEASE_NAME}-alertmanager.{ns}.svc:9093"

@@ -1,7 +1,8 @@
 """Helm values of kube-prometheus-stack, as a pure function of the settings (no Pulumi, unit-testable).
 
-Secrets never appear here: Grafana reads its admin credentials, the OIDC client secret and the
-database URL from Kubernetes Secrets the component creates, referenced by name.
+Secrets never appear here: Grafana reads its admin credentials, the OIDC client secret and its
+database connection from Kubernetes Secrets the component creates, referenced by name; Alertmanager
+reads its receivers' secrets from files of a mounted Secret (see alerting.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from stacks.settings import PlatformSettings
 from stacks.settings.node_pools import GPU_PRESENT_LABEL, POOL_LABEL, NodePoolSettings
 from stacks.settings.observability import ObservabilitySettings
 
+from .alerting import RECEIVER_SECRET, alertmanager_config, receiver_secrets
 from .rules import prometheus_rules
 
 RELEASE_NAME = "kube-prometheus-stack"
@@ -30,7 +32,12 @@ DASHBOARD_LABEL_VALUE = "1"
 DASHBOARD_FOLDER_ANNOTATION = "grafana_folder"
 
 GRAFANA_OAUTH_ENV = "GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET"
-GRAFANA_DATABASE_ENV = "GF_DATABASE_URL"
+# Grafana's [database] settings from the keys of the database Secret (grafana.ini holds the rest).
+GRAFANA_DATABASE_ENV = {"GF_DATABASE_HOST": "host", "GF_DATABASE_NAME": "name", "GF_DATABASE_USER": "user",
+                        "GF_DATABASE_PASSWORD": "password"}
+# Unified alerting's HA gossip between Grafana replicas, through the chart's headless Service.
+GRAFANA_HA_PORT = 9094
+GRAFANA_HTTP_PORT = 3000
 ZONE_KEY = "topology.kubernetes.io/zone"
 
 # Node labels kube-state-metrics exports in kube_node_labels (it exports none unless allow-listed).
@@ -64,7 +71,8 @@ class GrafanaSso:
 class GrafanaSecrets:
     admin: SecretRef  # the Secret's name; keys admin-user / admin-password
     sso: GrafanaSso | None = None
-    database_url: SecretRef | None = None
+    # Name of the Secret with a PostgreSQL connection: keys host (host:port), name, user, password.
+    database: str | None = None
 
 
 def placement(pool: NodePoolSettings) -> dict[str, Any]:
@@ -138,9 +146,13 @@ def grafana_values(settings: PlatformSettings, obs: ObservabilitySettings, pool:
         # Keycloak shows its own "logged out" page: a post-logout redirect would have to be registered.
         ini["auth"] = {"signout_redirect_url": (
             f"{sso.issuer_url.rstrip('/')}/protocol/openid-connect/logout?client_id={sso.client_id}")}
-    if secrets.database_url:
-        ref = secrets.database_url
-        env_from[GRAFANA_DATABASE_ENV] = {"secretKeyRef": {"name": ref.name, "key": ref.key}}
+    elif obs.grafana.ingress.enabled:
+        ini["server"] = {"root_url": obs.grafana.ingress.url}
+    if secrets.database:
+        for env, key in GRAFANA_DATABASE_ENV.items():
+            env_from[env] = {"secretKeyRef": {"name": secrets.database, "key": key}}
+        # RDS forces TLS (rds.force_ssl). The instance is shared: keep Grafana's connection pool small.
+        ini["database"] = {"type": "postgres", "ssl_mode": "require", "max_open_conn": 10, "max_idle_conn": 2}
     values: dict[str, Any] = {
         **placement(pool),
         "replicas": replicas,
@@ -162,6 +174,14 @@ def grafana_values(settings: PlatformSettings, obs: ObservabilitySettings, pool:
         values["podDisruptionBudget"] = {"minAvailable": 1}
         values["topologySpreadConstraints"] = zone_spread(
             {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": RELEASE_NAME})
+        # Grafana-managed alerts: replicas gossip so that each notification is sent once (chart README,
+        # "High Availability for unified alerting"); the chart sets POD_IP in the container.
+        values["headlessService"] = True
+        ini["unified_alerting"] = {
+            "ha_peers": f"{GRAFANA_NAME}-headless:{GRAFANA_HA_PORT}",
+            "ha_listen_address": f"${{POD_IP}}:{GRAFANA_HA_PORT}",
+            "ha_advertise_address": f"${{POD_IP}}:{GRAFANA_HA_PORT}",
+        }
     return values
 
 
@@ -195,6 +215,7 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
         "scrapeConfigSelectorNilUsesHelmValues": False,
         "externalLabels": {"cluster": settings.cluster_name, "environment": settings.environment},
     }
+    alerting = obs.alerting
     alertmanager_spec: dict[str, Any] = {
         **on_pool,
         "replicas": am.replicas,
@@ -206,6 +227,8 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
             "resources": {"requests": {"storage": f"{am.storage_gib}Gi"}},
         }}},
     }
+    if receiver_secrets(alerting):
+        alertmanager_spec["secrets"] = [RECEIVER_SECRET]  # mounted at /etc/alertmanager/secrets/<name>/
     if (prom.replicas or 1) > 1:
         prometheus_spec["topologySpreadConstraints"] = zone_spread(
             {"app.kubernetes.io/name": "prometheus", "prometheus": PROMETHEUS_NAME})
@@ -241,6 +264,7 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
         },
         "alertmanager": {
             "alertmanagerSpec": alertmanager_spec,
+            "config": alertmanager_config(alerting),
             "podDisruptionBudget": {"enabled": (am.replicas or 1) > 1, "minAvailable": 1},
         },
         "grafana": grafana_values(settings, obs, pool, secrets, grafana_replicas),

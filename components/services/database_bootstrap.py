@@ -21,6 +21,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.storage.database import DatabaseConnection
 from stacks.versions import IMAGES
 
 from .common import RESTRICTED_CONTAINER, RESTRICTED_POD, DatabaseServer, opaque_secret
@@ -223,3 +224,9 @@ class AppDatabase(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[app_secret, script, *prerequisites, *depends_on],
                                         replace_on_changes=["spec"], delete_before_replace=True))
         self.register_outputs({"user": user, "databases": self.databases})
+
+    def connection(self, database: str | None = None) -> DatabaseConnection:
+        """The user's connection to `database` (default: its first), ready once the Job has run."""
+        return DatabaseConnection(engine=self.engine, host=self.host, port=self.port,
+                                  database=database or self.databases[0], user=self.user,
+                                  password=self.password, ready=(self.job,))

@@ -52,6 +52,16 @@ DB_SECRET = "keycloak-db"
 REALM_SECRET = "keycloak-realm"
 IMPORT_DIR = "/opt/keycloak/data/import"
 REALM_GROUPS = ("platform-admins", "platform-users")
+# The chart renders topologySpreadConstraints with `tpl`, so the selector reuses its own selector labels.
+# (Its default affinity already keeps replicas on separate nodes and prefers separate zones.)
+TOPOLOGY_SPREAD = """\
+- maxSkew: 1
+  topologyKey: topology.kubernetes.io/zone
+  whenUnsatisfiable: ScheduleAnyway
+  labelSelector:
+    matchLabels:
+      {{- include "keycloak.selectorLabels" . | nindent 6 }}
+"""
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,8 @@ def client_base_url(client_id: str, platform: PlatformSettings) -> str:
     services = platform.services
     if client_id == "grafana" and services.keycloak.grafana_url:
         return services.keycloak.grafana_url
+    if client_id == "grafana" and platform.observability.grafana.ingress.enabled:
+        return platform.observability.grafana.ingress.url
     if client_id in services.enabled_services and services.service(client_id).ingress.enabled:
         return services.service(client_id).ingress.url
     return CLIENTS[client_id].default_base_url
@@ -211,6 +223,7 @@ def keycloak_values(platform: PlatformSettings, *, db_host: str, db_port: int, p
         "tolerations": list(placement["tolerations"]),
         "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "1536Mi"}},
         "podDisruptionBudget": {"maxUnavailable": 1} if replicas > 1 else {},
+        **({"topologySpreadConstraints": TOPOLOGY_SPREAD} if replicas > 1 else {}),
         "database": {"vendor": "postgres", "hostname": db_host, "port": db_port, "database": DB_NAME,
                      "username": DB_USER, "existingSecret": DB_SECRET, "existingSecretKey": "password"},
         "dbchecker": {"enabled": False},

@@ -25,6 +25,7 @@ from components.namespace import PlatformNamespace
 from stacks.settings import PlatformSettings
 from stacks.versions import CHARTS, IMAGES
 
+from .availability import chart_pod_labels, disruption_budget, zone_spread
 from .common import (
     MONITORING_NAMESPACE,
     ServiceContext,
@@ -48,6 +49,7 @@ ADMIN_SECRET_ACCESS_KEY = "admin_secret_access_key"
 ADMIN_USER = "admin"
 BUCKET_PURPOSE = "lakefs"
 LAKEFS_REPOSITORY = "treeverse/lakefs"  # the chart's community image; only its tag is a value
+POD_LABELS = chart_pod_labels("lakefs", RELEASE)
 
 
 def connection_string(host: str, port: int, password: str) -> str:
@@ -90,6 +92,7 @@ def lakefs_values(platform: PlatformSettings, *, role_arn: str, placement: Mappi
         "nodeSelector": dict(placement["nodeSelector"]),
         "tolerations": list(placement["tolerations"]),
         "ingress": {"enabled": False},
+        **({"topologySpreadConstraints": zone_spread(POD_LABELS)} if replicas > 1 else {}),
     }
 
 
@@ -131,6 +134,10 @@ class Lakefs(pulumi.ComponentResource):
             f"{name}-release", CHARTS["lakefs"], NAMESPACE, values,
             pulumi.ResourceOptions(parent=self, depends_on=[ns, secret, database.job, *ctx.release_after("lakefs")]),
             release_name=RELEASE)
+        # The chart has no PodDisruptionBudget value.
+        self.disruption_budget = disruption_budget(f"{name}-pdb", namespace=NAMESPACE, metadata_name=RELEASE,
+                                                   match_labels=POD_LABELS, replicas=replicas, parent=self,
+                                                   depends_on=[ns])
         expose(name, ctx, "lakefs", namespace=NAMESPACE, service=SERVICE, service_port=SERVICE_PORT,
                target_port=CONTAINER_PORT, health_check_path="/_health", parent=self, after=[self.release])
         self.register_outputs({"namespace": NAMESPACE, "bucket": self.bucket.name})

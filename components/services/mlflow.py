@@ -23,6 +23,7 @@ from components.namespace import PlatformNamespace
 from stacks.settings import PlatformSettings
 from stacks.versions import CHARTS, IMAGES
 
+from .availability import chart_pod_labels, disruption_budget, zone_anti_affinity
 from .common import (
     MONITORING_NAMESPACE,
     RESTRICTED_CONTAINER,
@@ -47,6 +48,7 @@ ADMIN_SECRET = "mlflow-admin"
 FLASK_SECRET = "mlflow-flask-server-secret-key"  # the name the chart looks up before generating one
 ARTIFACTS_PATH = "artifacts"
 BUCKET_PURPOSE = "mlflow"
+POD_LABELS = chart_pod_labels("mlflow", RELEASE)
 
 
 def allowed_hosts(platform: PlatformSettings) -> list[str]:
@@ -99,6 +101,8 @@ def mlflow_values(platform: PlatformSettings, *, bucket: str, role_arn: str, db_
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
         "serviceMonitor": {"enabled": service_monitor, "namespace": NAMESPACE},
         "ingress": {"enabled": False},
+        # The chart has no topologySpreadConstraints: replicas avoid each other's zone, then node.
+        **({"affinity": zone_anti_affinity(POD_LABELS)} if replicas > 1 else {}),
     }
 
 
@@ -139,6 +143,10 @@ class Mlflow(pulumi.ComponentResource):
             f"{name}-release", CHARTS["mlflow"], NAMESPACE, values,
             pulumi.ResourceOptions(parent=self, depends_on=[ns, *secrets, database.job, *ctx.release_after("mlflow")]),
             release_name=RELEASE)
+        # The chart has no PodDisruptionBudget value.
+        self.disruption_budget = disruption_budget(f"{name}-pdb", namespace=NAMESPACE, metadata_name=RELEASE,
+                                                   match_labels=POD_LABELS, replicas=replicas, parent=self,
+                                                   depends_on=[ns])
         expose(name, ctx, "mlflow", namespace=NAMESPACE, service=SERVICE, service_port=SERVICE_PORT,
                target_port=CONTAINER_PORT, health_check_path="/health", parent=self, after=[self.release])
         self.register_outputs({"namespace": NAMESPACE, "bucket": self.bucket.name})

@@ -8,6 +8,14 @@ Database layout (`services.database.layout`):
   (maintenance, an overloaded or failed instance) is accepted for these control-plane services.
 - per_service: one instance per service, for stacks that want failure and maintenance isolation
   (or per-app sizing) at roughly 3x the PostgreSQL cost.
+
+Grafana (observability layer) keeps its state in a `grafana` database and user of its own on a
+PostgreSQL instance of this layer (`grafana_database`): the shared one, or in per_service layout
+Keycloak's (Grafana logs in through Keycloak anyway), else MLflow's, else lakeFS's.
+
+Two phases, so that the monitoring stack can sit between them: the constructor builds the shared
+storage (KMS key, RDS instances, bootstrap namespace) and the ALB controller; `deploy_services` then
+builds the services, whose ServiceMonitors wait for the monitoring release.
 """
 
 from __future__ import annotations
@@ -22,18 +30,20 @@ from components.iam import OidcIdentity
 from components.identity import OidcClient
 from components.ingress import LoadBalancerController
 from components.namespace import PlatformNamespace
-from components.storage import DataKey, RdsInstance, rds_identifier
+from components.storage import DatabaseConnection, DataKey, RdsInstance, rds_identifier
 from components.storage.database import Engine
 from stacks.settings import PlatformSettings
 from stacks.settings.services import ServicesSettings
 
-from .common import DatabaseServer, ServiceContext, opaque_secret
+from .common import DatabaseServer, ServiceContext, opaque_secret, placement
+from .database_bootstrap import AppDatabase
 from .keycloak import Keycloak, public_base_url, realm_url
 from .lakefs import Lakefs
 from .mlflow import Mlflow
 from .zenml import Zenml
 
 BOOTSTRAP_NAMESPACE = "platform-db"  # also in stacks.settings.services.SERVICE_NAMESPACES
+GRAFANA_DB_USER = GRAFANA_DB_NAME = "grafana"
 SERVICE_ENGINES: dict[str, Engine] = {"keycloak": "postgres", "mlflow": "postgres", "lakefs": "postgres",
                                       "zenml": "mysql"}
 # How to reach each service without an ingress: `kubectl -n <ns> port-forward svc/<svc> <local>:<port>`.
@@ -66,6 +76,13 @@ def database_plan(services: ServicesSettings) -> list[InstancePlan]:
     return plans
 
 
+def grafana_database_instance(platform: PlatformSettings) -> str | None:
+    """The instance (a `database_plan` name) that holds Grafana's database, or None (Grafana on SQLite)."""
+    if platform.observability.grafana.database != "postgres":
+        return None
+    return next((plan.name for plan in database_plan(platform.services) if plan.engine == "postgres"), None)
+
+
 def service_url(platform: PlatformSettings, service: str) -> str:
     ingress = platform.services.service(service).ingress
     if ingress.enabled:
@@ -82,17 +99,19 @@ def port_forward_command(service: str) -> str:
 class PlatformServices(pulumi.ComponentResource):
     """Keycloak, MLflow, ZenML and lakeFS (each optional) on shared KMS, RDS and bootstrap namespace.
 
-    Exposes `keycloak`, `mlflow`, `zenml`, `lakefs` (None when disabled), `ingress_controller`,
-    `databases` (instance name -> RdsInstance) and `outputs` (plain, non-secret stack outputs).
+    Exposes `keycloak`, `mlflow`, `zenml`, `lakefs` (None when disabled, and until `deploy_services`),
+    `ingress_controller` (also for Grafana's ingress), `databases` (instance name -> RdsInstance) and
+    `outputs` (plain, non-secret stack outputs).
     """
 
     def __init__(self, name: str, settings: PlatformSettings, *, oidc: OidcIdentity,
                  vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: list[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, pulumi.Resource],
-                 oidc_clients: Mapping[str, OidcClient], monitoring_depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:services:PlatformServices", name, None, opts)
         services = settings.services
+        self._name, self._settings, self._node_groups = name, settings, node_groups
+        self._oidc, self._vpc_cidr = oidc, vpc_cidr
         self.keycloak: Keycloak | None = None
         self.mlflow: Mlflow | None = None
         self.zenml: Zenml | None = None
@@ -100,20 +119,38 @@ class PlatformServices(pulumi.ComponentResource):
         self.ingress_controller: LoadBalancerController | None = None
         self.databases: dict[str, RdsInstance] = {}
         self.outputs: dict[str, pulumi.Input[object]] = {}
-        if not services.enabled_services:
-            self.register_outputs({})
+        self._servers: dict[str, DatabaseServer] = {}  # by service
+        self._instance_servers: dict[str, DatabaseServer] = {}  # by instance name
+        self._bootstrap_ready: list[pulumi.Resource] = []
+        self._account_id: pulumi.Output[str] | None = None
+        needs_controller = services.any_ingress or settings.observability.grafana.ingress.enabled
+        if not services.enabled_services and not needs_controller:
             return
 
         child = pulumi.ResourceOptions(parent=self)
-        protect = settings.protect_stateful_resources
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        self._account_id = account_id
+        if services.enabled_services:
+            self._storage(name, vpc_id, private_subnet_ids, node_security_group_id, account_id)
+        if needs_controller:
+            system_group = node_groups.get(settings.system_pool.name)
+            self.ingress_controller = LoadBalancerController(
+                f"{name}-alb-controller", settings, oidc=oidc, vpc_id=vpc_id, account_id=account_id,
+                depends_on=[system_group] if system_group is not None else [], opts=child)
+
+    def _storage(self, name: str, vpc_id: pulumi.Input[str], private_subnet_ids: list[pulumi.Input[str]],
+                 node_security_group_id: pulumi.Input[str], account_id: pulumi.Output[str]) -> None:
+        """KMS key, bootstrap namespace, RDS instances and their master-credential Secrets."""
+        settings, services = self._settings, self._settings.services
+        child = pulumi.ResourceOptions(parent=self)
+        protect = settings.protect_stateful_resources
         self.data_key = DataKey(f"{name}-data-key", alias=f"{settings.cluster_name}-services-data",
                                 account_id=account_id, protect=protect, opts=child)
 
         bootstrap_ns = PlatformNamespace(f"{name}-db-bootstrap-ns", BOOTSTRAP_NAMESPACE, pss_level="restricted",
                                          opts=child)
-        servers: dict[str, DatabaseServer] = {}
-        bootstrap_ready: list[pulumi.Resource] = [bootstrap_ns]
+        bootstrap_ready = self._bootstrap_ready
+        bootstrap_ready.append(bootstrap_ns)
         shape = services.database.resolved(settings.environment)
         for plan in database_plan(services):
             instance = RdsInstance(
@@ -127,22 +164,48 @@ class PlatformServices(pulumi.ComponentResource):
                 f"{name}-{plan.name}-master", master_secret, BOOTSTRAP_NAMESPACE,
                 {"username": instance.master_username, "password": instance.master_password},
                 parent=self, depends_on=[bootstrap_ns]))
+            self._instance_servers[plan.name] = DatabaseServer(instance, master_secret)
             for service in plan.services:
-                servers[service] = DatabaseServer(instance, master_secret)
+                self._servers[service] = self._instance_servers[plan.name]
 
-        if services.any_ingress:
-            system_group = node_groups.get(settings.system_pool.name)
-            self.ingress_controller = LoadBalancerController(
-                f"{name}-alb-controller", settings, oidc=oidc, vpc_id=vpc_id, account_id=account_id,
-                depends_on=[system_group] if system_group is not None else [], opts=child)
+    def grafana_database(self) -> DatabaseConnection | None:
+        """Grafana's `grafana` database and user on a PostgreSQL instance of this layer, made by a bootstrap
+        Job on the monitoring pool (so the monitoring release waits for no other pool); None when the
+        stack has no PostgreSQL instance or Grafana is set to SQLite."""
+        instance = grafana_database_instance(self._settings)
+        if instance is None or instance not in self._instance_servers:
+            return None
+        pool_name = self._settings.observability.pool
+        pool = self._settings.pool(pool_name)
+        if pool is None:  # settings validation rejects this first
+            raise ValueError(f"observability.pool '{pool_name}' is not an enabled node pool")
+        group = self._node_groups.get(pool_name)
+        database = AppDatabase(
+            f"{self._name}-grafana-db", server=self._instance_servers[instance], user=GRAFANA_DB_USER,
+            databases=[GRAFANA_DB_NAME], namespace=BOOTSTRAP_NAMESPACE, placement=placement(pool),
+            prerequisites=self._bootstrap_ready, depends_on=[group] if group is not None else [],
+            opts=pulumi.ResourceOptions(parent=self))
+        return database.connection()
 
-        controller = self.ingress_controller.release if self.ingress_controller is not None else None
-        ctx = ServiceContext(platform=settings, oidc=oidc, account_id=account_id, data_key_arn=self.data_key.arn,
-                             vpc_cidr=vpc_cidr, bootstrap_namespace=BOOTSTRAP_NAMESPACE,
-                             bootstrap_ready=bootstrap_ready, databases=servers,
-                             node_groups=node_groups, ingress_controller=controller,
-                             monitoring=list(monitoring_depends_on))
+    def deploy_services(self, oidc_clients: Mapping[str, OidcClient],
+                        monitoring_depends_on: Sequence[pulumi.Resource] = ()) -> None:
+        """Keycloak, MLflow, ZenML and lakeFS on the storage built by the constructor, and the outputs.
+
+        `oidc_clients` are imported into Keycloak's realm; `monitoring_depends_on` is what a release with
+        ServiceMonitors waits for (the Prometheus Operator CRDs)."""
+        settings, services, name = self._settings, self._settings.services, self._name
         enabled = services.enabled_services
+        if not enabled:
+            self.register_outputs({})
+            return
+        child = pulumi.ResourceOptions(parent=self)
+        assert self._account_id is not None
+        controller = self.ingress_controller.release if self.ingress_controller is not None else None
+        ctx = ServiceContext(platform=settings, oidc=self._oidc, account_id=self._account_id,
+                             data_key_arn=self.data_key.arn, vpc_cidr=self._vpc_cidr,
+                             bootstrap_namespace=BOOTSTRAP_NAMESPACE, bootstrap_ready=self._bootstrap_ready,
+                             databases=self._servers, node_groups=self._node_groups, ingress_controller=controller,
+                             monitoring=list(monitoring_depends_on))
         if "keycloak" in enabled:
             self.keycloak = Keycloak(f"{name}-keycloak", ctx, oidc_clients, opts=child)
         if "mlflow" in enabled:

@@ -32,6 +32,7 @@ from components.storage.names import partition
 from stacks.settings import PlatformSettings
 from stacks.versions import CHARTS, IMAGES
 
+from .availability import chart_pod_labels, disruption_budget, zone_anti_affinity
 from .common import (
     MONITORING_NAMESPACE,
     RESTRICTED_CONTAINER,
@@ -51,6 +52,7 @@ CONTAINER_PORT = 8080
 DB_USER = DB_NAME = "zenml"
 DB_SECRET = "zenml-db"
 BUCKET_PURPOSE = "zenml"
+POD_LABELS = chart_pod_labels("zenml", RELEASE)
 SECRET_NAME_PREFIX = "zenml/"  # AWS secret names of the ZenML secrets store: zenml/<uuid>
 SECRETS_MANAGER_ACTIONS = (
     "secretsmanager:CreateSecret", "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret",
@@ -110,6 +112,8 @@ def zenml_values(platform: PlatformSettings, *, db_host: str, db_port: int, plac
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
         "nodeSelector": dict(placement["nodeSelector"]),
         "tolerations": list(placement["tolerations"]),
+        # The chart has no topologySpreadConstraints: replicas avoid each other's zone, then node.
+        **({"affinity": zone_anti_affinity(POD_LABELS)} if replicas > 1 else {}),
     }
 
 
@@ -147,6 +151,10 @@ class Zenml(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[ns, service_account, db_secret, database.job,
                                                             *ctx.release_after("zenml")]),
             release_name=RELEASE)
+        # The chart has no PodDisruptionBudget value.
+        self.disruption_budget = disruption_budget(f"{name}-pdb", namespace=NAMESPACE, metadata_name=RELEASE,
+                                                   match_labels=POD_LABELS, replicas=replicas, parent=self,
+                                                   depends_on=[ns])
         expose(name, ctx, "zenml", namespace=NAMESPACE, service=SERVICE, service_port=SERVICE_PORT,
                target_port=CONTAINER_PORT, health_check_path="/health", parent=self, after=[self.release])
         self.register_outputs({"namespace": NAMESPACE, "bucket": self.bucket.name})

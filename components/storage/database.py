@@ -8,7 +8,8 @@ bootstrap namespace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
@@ -34,6 +35,21 @@ class EngineSpec:
     family: str
     # Parameters that force TLS for every client connection.
     parameters: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class DatabaseConnection:
+    """How an application outside the services layer reaches its own database (Grafana): `host` is the RDS
+    instance's address (an Output), `password` a pulumi_random result (a Pulumi secret). `ready`: what to
+    wait for before connecting (the bootstrap Job that creates the database and user)."""
+
+    engine: Engine
+    host: pulumi.Input[str]
+    port: int
+    database: str
+    user: str
+    password: pulumi.Input[str]
+    ready: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 def engine_spec(engine: Engine) -> EngineSpec:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +22,7 @@ PROJECT = "mlplatform"
 CONFIG_KEYS = tuple(
     field.alias or name
     for name, field in PlatformSettings.model_fields.items()
-    if name not in ("project", "stack", "region")
+    if name not in ("project", "stack", "region", "secret_config_keys")
 )
 
 
@@ -119,10 +119,28 @@ def _problems_from(err: ValidationError, data: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def load_settings(stack: str, config: Mapping[str, Any], region: str | None = None) -> PlatformSettings:
-    """Validate a stack's config (keys without the `mlplatform:` prefix) over its environment's defaults."""
+def _referenced_secret_keys(config: Mapping[str, Any]) -> set[str]:
+    """secretKey names of the alerting receivers in raw config (for a clearer message; never validated here)."""
+    alerting = (config.get("observability") or {}).get("alerting") if isinstance(config.get("observability"), dict) else None
+    receivers = alerting.get("receivers") if isinstance(alerting, dict) else None
+    if not isinstance(receivers, list):
+        return set()
+    return {r["secretKey"] for r in receivers if isinstance(r, dict) and isinstance(r.get("secretKey"), str)}
+
+
+def load_settings(stack: str, config: Mapping[str, Any], region: str | None = None,
+                  secret_keys: Iterable[str] | None = None) -> PlatformSettings:
+    """Validate a stack's config (keys without the `mlplatform:` prefix) over its environment's defaults.
+
+    `secret_keys`: names of the stack's secret config keys that are not settings (their values are not in
+    `config`); with None they are not checked.
+    """
     unknown = sorted(set(config) - set(CONFIG_KEYS))
+    secret_refs = _referenced_secret_keys(config)
     problems = [
+        f"{PROJECT}:{k}: holds a secret (observability.alerting.receivers[].secretKey names it) but is plain config. "
+        f"Fix: `pulumi config rm {PROJECT}:{k}`, then `pulumi config set --secret {PROJECT}:{k} <value>`."
+        if k in secret_refs else
         f"{PROJECT}:{k}: unknown config key. Fix: remove it, or use one of {list(CONFIG_KEYS)}." for k in unknown
     ]
     environment = config.get("environment", stack)
@@ -139,6 +157,8 @@ def load_settings(stack: str, config: Mapping[str, Any], region: str | None = No
 
     data = deep_merge(DEFAULTS[environment], {k: v for k, v in config.items() if k in CONFIG_KEYS})
     data.update({"stack": stack, "environment": environment, "project": PROJECT})
+    if secret_keys is not None:
+        data["secretConfigKeys"] = frozenset(secret_keys)
     if region:
         data["region"] = region
     try:
@@ -165,6 +185,11 @@ def settings_from_pulumi_config() -> PlatformSettings:
     raw: dict[str, Any] = dict(runtime_config.get_config_env())
     raw.update(runtime_config.CONFIG.get())
     prefix = f"{PROJECT}:"
-    config = {k[len(prefix):]: _parse(v) for k, v in raw.items() if k.startswith(prefix)}
+    secret = set(runtime_config.get_config_secret_keys_env()) | {k for k in raw if runtime_config.is_config_secret(k)}
+    # Secret config that is not a setting (the alerting receivers' webhook URLs, routing keys...) stays out
+    # of the settings: only its name is passed on, components read the value as a Pulumi secret.
+    secret_keys = {k[len(prefix):] for k in secret if k.startswith(prefix)} - set(CONFIG_KEYS)
+    config = {k[len(prefix):]: _parse(v) for k, v in raw.items()
+              if k.startswith(prefix) and k[len(prefix):] not in secret_keys}
     region = pulumi.Config("aws").get("region")
-    return load_settings(pulumi.get_stack(), config, region)
+    return load_settings(pulumi.get_stack(), config, region, secret_keys=secret_keys)

@@ -8,11 +8,12 @@ the settings with every default filled in; components use only that.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
 from .base import Settings
+from .services import IngressSettings
 
 if TYPE_CHECKING:
     from .platform import PlatformSettings
@@ -70,10 +71,225 @@ class GrafanaSettings(Settings):
     # More than one replica needs a shared database (sessions live in Grafana's database); without one
     # the component runs a single replica and says so.
     replicas: int | None = Field(default=None, ge=1, le=5)
+    # postgres: a `grafana` database and user on the services' PostgreSQL instance (shared layout: the
+    # shared instance; per_service: Keycloak's, else MLflow's, else lakeFS's). sqlite: a per-pod file,
+    # one replica only. With no PostgreSQL instance in the stack, Grafana falls back to sqlite.
+    database: Literal["postgres", "sqlite"] = "postgres"
+    # An ALB Ingress for Grafana (HTTPS, ACM certificate), like services.<svc>.ingress. Off by default.
+    ingress: IngressSettings = Field(default_factory=IngressSettings)
     # Keycloak groups (the token's `groups` claim) mapped to Grafana roles; every team's ownersGroup is an
     # editor too; everyone else who can log in is a Viewer.
     admin_groups: list[str] = Field(default_factory=lambda: ["platform-admins"])
     editor_groups: list[str] = Field(default_factory=list)
+
+
+SEVERITIES = ("critical", "warning", "info")
+Severity = Literal["critical", "warning", "info"]
+NULL_RECEIVER = "null"  # the chart's receiver that drops what it gets
+# Default routing by receiver type: pagers get critical alerts, chat-like receivers critical and warning.
+PAGER_TYPES = ("pagerduty",)
+CHAT_TYPES = ("slack", "email", "webhook")
+# What each receiver type reads from its secret config key, and which plain fields it takes.
+SECRET_PURPOSE = {"slack": "the Slack incoming-webhook URL", "pagerduty": "the PagerDuty Events API v2 routing key",
+                  "webhook": "the webhook URL", "email": "the SMTP password"}
+TYPE_FIELDS = {"slack": ("channel",), "pagerduty": (), "webhook": (),
+               "email": ("to", "from_", "smarthost", "auth_username")}
+_RECEIVER_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_CONFIG_KEY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
+_DURATION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
+_MATCHER = re.compile(r'^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*("[^"]*"|[^"\s]*)\s*$')
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+_SMARTHOST = re.compile(r"^[A-Za-z0-9.-]+:\d{1,5}$")
+_CHANNEL = re.compile(r"^[#@][^\s]{1,80}$")
+
+
+def _duration(value: str) -> str:
+    """An Alertmanager duration such as 30s, 5m, 4h or 1h30m (not zero)."""
+    if not value or not _DURATION.match(value) or not re.search(r"[1-9]", value):
+        raise ValueError(f"'{value}' is not an Alertmanager duration. Fix: use a value such as 30s, 5m or 4h.")
+    return value
+
+
+class ReceiverSettings(Settings):
+    """Where Alertmanager sends notifications. Secrets (webhook URL, routing key, SMTP password) are never
+    settings: `secretKey` names a secret config key, `pulumi config set --secret mlplatform:<secretKey> ...`."""
+
+    name: str
+    type: Literal["slack", "pagerduty", "email", "webhook"]
+    secret_key: str = ""
+    channel: str = ""  # slack: e.g. #ml-alerts (empty: the webhook's own channel)
+    to: list[str] = Field(default_factory=list)  # email: recipients
+    from_: str = Field(default="", alias="from")  # email: sender address
+    smarthost: str = ""  # email: SMTP server host:port (STARTTLS required)
+    auth_username: str = ""  # email: SMTP user; its password is the secret
+    send_resolved: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if value == NULL_RECEIVER or not _RECEIVER_NAME.match(value):
+            raise ValueError(f"'{value}' is not a usable receiver name. Fix: use lowercase letters, digits and '-' "
+                             f"(not '{NULL_RECEIVER}', the built-in receiver that drops alerts), e.g. oncall-pager.")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _valid_secret_key(cls, value: str) -> str:
+        if value and not _CONFIG_KEY_NAME.match(value):
+            hint = value.split(":", 1)[-1]
+            raise ValueError(f"'{value}' is not a config key name. Fix: give the key without the mlplatform: prefix, "
+                             f"letters, digits, '_' and '-' only, e.g. {hint if _CONFIG_KEY_NAME.match(hint) else 'alertingSlackWebhook'}.")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _valid_channel(cls, value: str) -> str:
+        if value and not _CHANNEL.match(value):
+            raise ValueError(f"'{value}' is not a Slack channel. Fix: use #channel or @user, e.g. #ml-alerts.")
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _valid_recipients(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if not _EMAIL.match(a)]
+        if bad:
+            raise ValueError(f"{bad} are not e-mail addresses. Fix: list one address per entry, e.g. oncall@example.com.")
+        return value
+
+    @field_validator("from_")
+    @classmethod
+    def _valid_sender(cls, value: str) -> str:
+        if value and not _EMAIL.match(value):
+            raise ValueError(f"'{value}' is not an e-mail address. Fix: use the sender address, e.g. alertmanager@example.com.")
+        return value
+
+    @field_validator("smarthost")
+    @classmethod
+    def _valid_smarthost(cls, value: str) -> str:
+        if value and not _SMARTHOST.match(value):
+            raise ValueError(f"'{value}' is not host:port. Fix: use the SMTP server with its port, e.g. smtp.example.com:587.")
+        return value
+
+
+_TYPED_FIELDS = sorted({f for fields in TYPE_FIELDS.values() for f in fields})
+
+
+class AlertRouteSettings(Settings):
+    """A route under the root: alerts of `severities` (all when empty) matching `matchers` go to `receiver`."""
+
+    receiver: str
+    severities: list[Severity] = Field(default_factory=list)
+    # Extra Alertmanager matchers, e.g. 'namespace=~"ml-.*"'.
+    matchers: list[str] = Field(default_factory=list)
+    # true: later routes see the alert too (a critical alert pages and also reaches chat).
+    continue_: bool = Field(default=True, alias="continue")
+    repeat_interval: str = ""  # empty: the tree's repeatInterval
+
+    @field_validator("matchers")
+    @classmethod
+    def _valid_matchers(cls, value: list[str]) -> list[str]:
+        bad = [m for m in value if not _MATCHER.match(m)]
+        if bad:
+            raise ValueError(f"{bad} are not Alertmanager matchers. Fix: use label=\"value\", label!=\"value\", "
+                             "label=~\"regex\" or label!~\"regex\", e.g. namespace=~\"ml-.*\".")
+        return value
+
+    @field_validator("repeat_interval")
+    @classmethod
+    def _valid_repeat(cls, value: str) -> str:
+        return _duration(value) if value else value
+
+
+class AlertingSettings(Settings):
+    """Alertmanager receivers and routing. With no receivers every alert goes to the `null` receiver."""
+
+    receivers: list[ReceiverSettings] = Field(default_factory=list)
+    # Empty: critical -> every pagerduty receiver; critical and warning -> every slack, email and webhook receiver.
+    routes: list[AlertRouteSettings] = Field(default_factory=list)
+    # The always-firing Watchdog alert proves the pipeline works: point it at a dead man's switch
+    # (e.g. a webhook receiver of a heartbeat service). Empty: the null receiver.
+    watchdog_receiver: str = ""
+    group_by: list[str] = Field(default_factory=lambda: ["alertname", "namespace"])
+    group_wait: str = "30s"
+    group_interval: str = "5m"
+    repeat_interval: str = "4h"
+
+    _durations = field_validator("group_wait", "group_interval", "repeat_interval")(_duration)
+
+    @field_validator("group_by")
+    @classmethod
+    def _valid_group_by(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if v != "..." and not _LABEL_NAME.match(v)]
+        if bad:
+            raise ValueError(f"{bad} are not label names. Fix: use label names such as alertname and namespace.")
+        return value
+
+    def effective_routes(self) -> list[AlertRouteSettings]:
+        """The configured routes, or the default ones derived from the receivers' types."""
+        if self.routes:
+            return list(self.routes)
+        routes = [AlertRouteSettings(receiver=r.name, severities=["critical"])
+                  for r in self.receivers if r.type in PAGER_TYPES]
+        routes += [AlertRouteSettings(receiver=r.name, severities=["critical", "warning"])
+                   for r in self.receivers if r.type in CHAT_TYPES]
+        return routes
+
+    @property
+    def secret_keys(self) -> set[str]:
+        """The secret config keys (without the project prefix) the receivers read."""
+        return {r.secret_key for r in self.receivers if r.secret_key}
+
+    def problems(self, key: str, platform: PlatformSettings) -> list[str]:
+        problems: list[str] = []
+        names = [r.name for r in self.receivers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            problems.append(f"{key}.receivers: duplicate receiver names {dupes}. Fix: give every receiver a unique name.")
+        settings_keys = {f.alias or n for n, f in type(platform).model_fields.items()}
+        known_secrets = platform.secret_config_keys
+        for r in self.receivers:
+            at = f"{key}.receivers[{r.name}]"
+            purpose = SECRET_PURPOSE[r.type]
+            if r.type != "email" and not r.secret_key:
+                problems.append(
+                    f"{at}.secretKey: a {r.type} receiver needs {purpose}, which is a secret. Fix: set secretKey to "
+                    f"the name of a secret config key and store it with "
+                    f"`pulumi config set --secret {platform.project}:<secretKey> <value>`.")
+            misplaced = [f for f in _TYPED_FIELDS if f not in TYPE_FIELDS[r.type] and getattr(r, f)]
+            if misplaced:
+                aliases = sorted(ReceiverSettings.model_fields[f].alias or f for f in misplaced)
+                problems.append(f"{at}: {aliases} do not apply to a {r.type} receiver. Fix: remove them, or change type.")
+            if r.type == "email":
+                missing = [alias for field, alias in (("to", "to"), ("from_", "from"), ("smarthost", "smarthost"))
+                           if not getattr(r, field)]
+                if missing:
+                    problems.append(f"{at}: an email receiver needs {missing}. Fix: set to (recipients), from "
+                                    "(sender address) and smarthost (SMTP host:port).")
+                if bool(r.auth_username) != bool(r.secret_key):
+                    problems.append(
+                        f"{at}: SMTP authentication needs both authUsername and secretKey (the password's secret "
+                        "config key). Fix: set both, or neither for a relay that needs no login.")
+            if r.secret_key in settings_keys:
+                problems.append(f"{at}.secretKey: '{r.secret_key}' is a settings key of {platform.project}, not a "
+                                f"secret. Fix: name a key of its own, e.g. alerting{r.name.title().replace('-', '')}.")
+            elif r.secret_key and known_secrets is not None and r.secret_key not in known_secrets:
+                problems.append(
+                    f"{at}.secretKey: secret config {platform.project}:{r.secret_key} ({purpose}) is not set. "
+                    f"Fix: `pulumi config set --secret {platform.project}:{r.secret_key} <value>`.")
+        targets = set(names) | {NULL_RECEIVER}
+        for i, route in enumerate(self.routes):
+            if route.receiver not in targets:
+                problems.append(f"{key}.routes[{i}].receiver: '{route.receiver}' is not a receiver. "
+                                f"Fix: use one of {sorted(targets)}, or add a receiver of that name.")
+        if self.watchdog_receiver and self.watchdog_receiver not in targets:
+            problems.append(f"{key}.watchdogReceiver: '{self.watchdog_receiver}' is not a receiver. "
+                            f"Fix: use one of {sorted(targets)}, or leave it empty.")
+        routed = {r.receiver for r in self.effective_routes()} | {self.watchdog_receiver}
+        unused = [n for n in names if n not in routed]
+        if unused:
+            problems.append(f"{key}.receivers: {unused} receive no alerts: no route sends to them. "
+                            "Fix: add routes to them (observability.alerting.routes), or remove them.")
+        return problems
 
 
 def _open_percent(value: float) -> float:
@@ -130,6 +346,7 @@ class ObservabilitySettings(Settings):
     alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings)
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     inference_slo: LatencySloSettings = Field(default_factory=LatencySloSettings)
     # Namespaces of the MLOps services on the services health dashboard.
     service_namespaces: list[str] = Field(default_factory=lambda: ["keycloak", "mlflow", "zenml", "lakefs"])
@@ -186,11 +403,44 @@ class ObservabilitySettings(Settings):
                     f"{pool.max_size} node(s) but {most} replicas should run on separate nodes. "
                     f"Fix: raise maxSize to {most} or more."
                 )
+        problems += self._grafana_problems(f"{key}.grafana", platform)
+        problems += self.alerting.problems(f"{key}.alerting", platform)
         problems += self._slo_problems(f"{key}.inferenceSlo")
         bad_ns = [n for n in self.service_namespaces if not _NAMESPACE.match(n)]
         if bad_ns:
             problems.append(f"{key}.serviceNamespaces: {bad_ns} are not Kubernetes namespace names. "
                             "Fix: use lowercase letters, digits and '-'.")
+        return problems
+
+    def _grafana_problems(self, key: str, platform: PlatformSettings) -> list[str]:
+        grafana = self.for_environment(platform.environment).grafana
+        problems: list[str] = []
+        if platform.is_production:
+            if (grafana.replicas or 0) < 2:
+                problems.append(
+                    f"{key}.replicas: prod runs Grafana with {grafana.replicas} replica, so a node drain logs every "
+                    "user out and takes dashboards down. Fix: set it to 2 or more (or remove the override).")
+            if grafana.database == "sqlite":
+                problems.append(
+                    f"{key}.database: prod keeps Grafana's state in a per-pod SQLite file, which allows one replica "
+                    "only. Fix: remove the override (postgres, the services' PostgreSQL instance, is the default).")
+        ingress = grafana.ingress
+        if not ingress.enabled:
+            return problems
+        if ingress.scheme == "internet-facing" and not ingress.allowed_cidrs and platform.is_production:
+            problems.append(f"{key}.ingress.allowedCidrs: prod's internet-facing Grafana ingress is open to 0.0.0.0/0. "
+                            "Fix: list the CIDRs allowed to reach it, or use scheme: internal.")
+        services = platform.services
+        for name in services.enabled_services:
+            if services.service(name).ingress.enabled and services.service(name).ingress.host == ingress.host:
+                problems.append(f"{key}.ingress.host: '{ingress.host}' is also the host of {name}. "
+                                "Fix: give Grafana a host name of its own.")
+        url = services.keycloak.grafana_url
+        if services.keycloak.enabled and url and url.split("/")[2] != ingress.host:
+            problems.append(
+                f"{platform.project}:services.keycloak.grafanaUrl: '{url}' is not on Grafana's ingress host "
+                f"'{ingress.host}', so Keycloak would redirect logins elsewhere. Fix: remove grafanaUrl (the ingress "
+                f"URL {ingress.url} is used) or make them agree.")
         return problems
 
     def _slo_problems(self, key: str) -> list[str]:

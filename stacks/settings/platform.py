@@ -35,6 +35,9 @@ class PlatformSettings(Settings):
     teams: list[TeamSettings] = Field(default_factory=list)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    # Names (never values) of the stack's secret config keys outside the settings, e.g. the alerting
+    # secrets; set by the loader. None: not known (settings built without a stack's config), not checked.
+    secret_config_keys: frozenset[str] | None = Field(default=None, exclude=True)
 
     @field_validator("region")
     @classmethod
@@ -94,6 +97,11 @@ class PlatformSettings(Settings):
             problems.append(f"{ns}:teams: duplicate team names {dupes}. Fix: give every team a unique name.")
         problems += self.services.problems(self)
         problems += self.observability.problems(self)
+        unread = sorted((self.secret_config_keys or frozenset()) - self.observability.alerting.secret_keys)
+        if unread:
+            problems += [f"{ns}:{key}: secret config that no setting reads. Fix: name it in "
+                         f"observability.alerting.receivers[].secretKey, or remove it (pulumi config rm {ns}:{key})."
+                         for key in unread]
         return problems
 
     def pool_reference_problems(self) -> list[str]:

@@ -20,8 +20,7 @@ KEYS = ChartKeys.load()
 SSO = GrafanaSso(client_id="grafana", client_secret=SecretRef("grafana-oidc-client", "client-secret"),
                  root_url="https://grafana.example.com", issuer_url="https://id.example.com/auth/realms/platform",
                  internal_issuer_url="http://keycloak-http.keycloak.svc/auth/realms/platform")
-FULL = GrafanaSecrets(admin=SecretRef("grafana-admin", "admin-password"), sso=SSO,
-                      database_url=SecretRef("grafana-database", "url"))
+FULL = GrafanaSecrets(admin=SecretRef("grafana-admin", "admin-password"), sso=SSO, database="grafana-database")
 
 
 def values(stack: str, secrets: GrafanaSecrets = FULL, grafana_replicas: int = 2):

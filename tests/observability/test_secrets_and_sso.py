@@ -1,4 +1,4 @@
-"""Grafana credentials: generated admin password, Keycloak SSO and database URL, never in plain Helm values."""
+"""Grafana credentials: generated admin password, Keycloak SSO and database connection, never in plain Helm values."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from components.identity import OidcClient
 from components.observability import Observability
 from components.observability.component import grafana_root_url
+from components.storage import DatabaseConnection
 from stacks.offline import SECRET_MASK
 from tests.conftest import evaluate_stack
 
@@ -17,7 +18,8 @@ from .helpers import run_program, stack_settings
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 CLIENT_SECRET = "oidc-client-secret-value-9f8e7d"
-DATABASE_URL = "postgres://grafana:db-password-1a2b3c@grafana-db.example.internal:5432/grafana"
+DATABASE_PASSWORD = "db-password-1a2b3c"
+DATABASE_HOST = "grafana-db.example.internal"
 
 
 def oidc_client(redirect: str = "https://grafana.example.com/login/generic_oauth") -> OidcClient:
@@ -30,8 +32,10 @@ def run_observability(stack: str = "prod", *, sso: bool = True, database: bool =
     settings = stack_settings(stack)
 
     def program():
+        connection = DatabaseConnection(engine="postgres", host=DATABASE_HOST, port=5432, database="grafana",
+                                        user="grafana", password=pulumi.Output.secret(DATABASE_PASSWORD))
         Observability("obs", settings, grafana_oidc=oidc_client() if sso else None,
-                      grafana_database_url=pulumi.Output.secret(DATABASE_URL) if database else None)
+                      grafana_database=connection if database else None)
 
     return run_program(program, stack)
 
@@ -91,7 +95,7 @@ def test_no_secret_value_in_plain_values(with_sso):
     release, _ = grafana_values(with_sso)
     text = json.dumps(release.inputs)
     password = next(r for r in with_sso if r.type == "random:index/randomPassword:RandomPassword").outputs["result"]
-    for value in (CLIENT_SECRET, DATABASE_URL, "db-password-1a2b3c", password):
+    for value in (CLIENT_SECRET, DATABASE_PASSWORD, DATABASE_HOST, password):
         assert value not in text
     assert SECRET_MASK not in json.dumps(release.masked_inputs), "no secret Output inside the values at all"
 
@@ -101,8 +105,15 @@ def test_shared_database_lets_prod_run_two_grafana_replicas(with_sso):
     assert grafana["replicas"] == 2
     assert grafana["podDisruptionBudget"] == {"minAvailable": 1}
     assert grafana["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
-    assert grafana["envValueFrom"]["GF_DATABASE_URL"] == {"secretKeyRef": {"name": "grafana-database", "key": "url"}}
-    assert secrets(with_sso)["grafana-database"].masked_inputs["stringData"] == SECRET_MASK
+    for env, key in (("GF_DATABASE_HOST", "host"), ("GF_DATABASE_NAME", "name"), ("GF_DATABASE_USER", "user"),
+                     ("GF_DATABASE_PASSWORD", "password")):
+        assert grafana["envValueFrom"][env] == {"secretKeyRef": {"name": "grafana-database", "key": key}}
+    assert grafana["grafana.ini"]["database"]["type"] == "postgres"
+    assert grafana["grafana.ini"]["database"]["ssl_mode"] == "require"
+    database = secrets(with_sso)["grafana-database"]
+    assert database.masked_inputs["stringData"] == SECRET_MASK
+    assert database.inputs["stringData"]["value"] == {"host": f"{DATABASE_HOST}:5432", "name": "grafana",
+                                                      "user": "grafana", "password": DATABASE_PASSWORD}
 
 
 def test_without_a_shared_database_grafana_stays_single():

@@ -212,3 +212,34 @@ def test_ingress_settings_do_not_change_values_keys_beyond_upstream() -> None:
                                   placement={"nodeSelector": {}, "tolerations": []}, replicas=1, service_monitor=False)
     assert values["ingress"] == {"enabled": False}  # the ALB Ingress is a separate object
     assert unknown_keys(values, "mlflow") == []
+
+
+def test_replicas_spread_across_zones_and_nodes() -> None:
+    """More than one replica: each chart gets a zone spread through the key it has (none with one replica)."""
+    from components.services.availability import HOSTNAME_KEY, ZONE_KEY
+
+    dev, prod = all_values("dev"), all_values("prod")
+    assert "topologySpreadConstraints" not in dev["keycloak"][1] and "topologySpreadConstraints" not in dev["lakefs"][1]
+    assert "affinity" not in dev["mlflow"][1] and "affinity" not in dev["zenml"][1]
+    # Keycloak: a templated string (rendered with `tpl`) selecting the chart's own selector labels.
+    spread = prod["keycloak"][1]["topologySpreadConstraints"]
+    assert isinstance(spread, str) and ZONE_KEY in spread and 'include "keycloak.selectorLabels"' in spread
+    # lakeFS: a list; MLflow and ZenML have only `affinity`: preferred anti-affinity, zone first.
+    lakefs_spread = prod["lakefs"][1]["topologySpreadConstraints"]
+    assert [c["topologyKey"] for c in lakefs_spread] == [ZONE_KEY, HOSTNAME_KEY]
+    assert {c["whenUnsatisfiable"] for c in lakefs_spread} == {"ScheduleAnyway"}
+    assert lakefs_spread[0]["labelSelector"]["matchLabels"] == lakefs.POD_LABELS
+    for module, name in ((mlflow, "mlflow"), (zenml, "zenml")):
+        terms = prod[name][1]["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+        assert [(t["weight"], t["podAffinityTerm"]["topologyKey"]) for t in terms] == [(100, ZONE_KEY), (50, HOSTNAME_KEY)]
+        assert terms[0]["podAffinityTerm"]["labelSelector"]["matchLabels"] == module.POD_LABELS
+    assert mlflow.POD_LABELS == {"app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow"}
+
+
+def test_disruption_budget_of_charts_without_one() -> None:
+    from components.services.availability import disruption_budget_spec
+
+    labels = {"app.kubernetes.io/name": "lakefs", "app.kubernetes.io/instance": "lakefs"}
+    assert disruption_budget_spec(labels, 1) is None  # a budget on one replica would block every drain
+    assert disruption_budget_spec(labels, 2) == {"minAvailable": 1, "selector": {"matchLabels": labels}}
+    assert disruption_budget_spec(labels, 3)["minAvailable"] == 2
