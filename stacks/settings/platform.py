@@ -82,8 +82,10 @@ class PlatformSettings(Settings):
                 problems.append(f"{ns}:network.azCount: prod needs {MAX_AZS} AZs to survive an AZ outage. Fix: set azCount to {MAX_AZS}.")
             if self.network.nat_gateways != "per_az":
                 problems.append(f"{ns}:network.natGateways: prod needs a NAT gateway per AZ so that one AZ cannot cut egress. Fix: set natGateways to per_az.")
-            if system and system[0].min_size < 2:
-                problems.append(f"{ns}:nodePools[system].minSize: prod needs at least 2 system nodes for HA add-ons. Fix: set minSize to 2 or more.")
+            azs = self.network.az_count
+            if system and system[0].min_size < azs:
+                problems.append(f"{ns}:nodePools[system].minSize: prod keeps a system node in each of its {azs} AZs so "
+                                f"that add-ons survive an AZ outage. Fix: set minSize to {azs} or more.")
             if not self.protect_stateful_resources:
                 problems.append(f"{ns}:protectStatefulResources: prod data must be protected from destroy. Fix: remove the override (it defaults to true).")
             if not self.cluster.deletion_protection:

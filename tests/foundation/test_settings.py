@@ -57,6 +57,8 @@ INVALID = [
     ("dev", {"clustr": {}}, "mlplatform:clustr", "unknown config key"),
     ("dev", {"cluster": {"endpointPublicAcces": True}}, "mlplatform:cluster.endpointPublicAcces", "unknown key"),
     ("prod", {"network": {"azCount": 2}}, "mlplatform:network.azCount", "prod needs 3 AZs"),
+    ("prod", {"nodePools": [{"name": "system", "minSize": 2}]}, "mlplatform:nodePools[system].minSize",
+     "a system node in each of its 3 AZs"),
     ("prod", {"network": {"natGateways": "single"}}, "mlplatform:network.natGateways", "NAT gateway per AZ"),
     ("prod", {"protectStatefulResources": False}, "mlplatform:protectStatefulResources", "must be protected"),
     ("prod", {"cluster": {"deletionProtection": False}}, "mlplatform:cluster.deletionProtection", "deletion protection"),
