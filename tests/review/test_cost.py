@@ -72,3 +72,12 @@ def test_dev_idle_cost_is_small_and_prod_costs_more():
     prod = estimate(evaluate_stack("prod").settings, evaluate_stack("prod").resources)
     assert dev.idle_total < prod.idle_total
     assert dev.idle_total < 1000
+
+
+def test_readme_states_devs_idle_total():
+    from pathlib import Path
+
+    dev = evaluate_stack("dev")
+    idle = estimate(dev.settings, dev.resources).idle_total
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"about ${round(idle):,}/month" in readme, f"README should state dev's idle total, ${idle:,.2f}"
