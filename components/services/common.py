@@ -125,6 +125,18 @@ def opaque_secret(resource_name: str, name: str, namespace: str, data: Mapping[s
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
 
 
+def login_secrets(name: str, namespace: str, *, db_secret: str, db_user: str, db_password: pulumi.Input[str],
+                  admin_secret: str, admin_password: pulumi.Input[str], parent: pulumi.Resource,
+                  depends_on: Sequence[pulumi.Resource]) -> list[k8s.core.v1.Secret]:
+    """The database login and the bootstrap admin login of a service, as `username`/`password` Secrets."""
+    return [
+        opaque_secret(f"{name}-db-secret", db_secret, namespace, {"username": db_user, "password": db_password},
+                      parent=parent, depends_on=depends_on),
+        opaque_secret(f"{name}-admin-secret", admin_secret, namespace, {"username": "admin", "password": admin_password},
+                      parent=parent, depends_on=depends_on),
+    ]
+
+
 def bucket_with_role(name: str, ctx: ServiceContext, *, purpose: str, namespace: str, service_account: str,
                      parent: pulumi.Resource,
                      extra_statements: Callable[[str], list[dict[str, Any]]] | None = None,

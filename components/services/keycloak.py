@@ -32,6 +32,7 @@ from .common import (
     RESTRICTED_POD,
     ServiceContext,
     expose,
+    login_secrets,
     opaque_secret,
     split_image,
 )
@@ -261,10 +262,9 @@ class Keycloak(pulumi.ComponentResource):
         self.admin_password = random.RandomPassword(f"{name}-admin", length=32, special=False,
                                                     opts=pulumi.ResourceOptions(parent=self)).result
         secrets = [
-            opaque_secret(f"{name}-db-secret", DB_SECRET, NAMESPACE,
-                          {"username": DB_USER, "password": database.password}, parent=self, depends_on=[ns]),
-            opaque_secret(f"{name}-admin-secret", ADMIN_SECRET, NAMESPACE,
-                          {"username": "admin", "password": self.admin_password}, parent=self, depends_on=[ns]),
+            *login_secrets(name, NAMESPACE, db_secret=DB_SECRET, db_user=DB_USER, db_password=database.password,
+                           admin_secret=ADMIN_SECRET, admin_password=self.admin_password, parent=self,
+                           depends_on=[ns]),
         ]
         client_list = dict(clients)
         client_secrets = (pulumi.Output.all(**{k: c.secret for k, c in client_list.items()}) if client_list

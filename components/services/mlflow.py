@@ -32,6 +32,7 @@ from .common import (
     bucket_with_role,
     expose,
     in_cluster_hosts,
+    login_secrets,
     opaque_secret,
     service_account_annotations,
     split_image,
@@ -128,10 +129,9 @@ class Mlflow(pulumi.ComponentResource):
         flask_key = random.RandomPassword(f"{name}-flask-key", length=64, special=False,
                                           opts=pulumi.ResourceOptions(parent=self)).result
         secrets = [
-            opaque_secret(f"{name}-db-secret", DB_SECRET, NAMESPACE,
-                          {"username": DB_USER, "password": database.password}, parent=self, depends_on=[ns]),
-            opaque_secret(f"{name}-admin-secret", ADMIN_SECRET, NAMESPACE,
-                          {"username": "admin", "password": self.admin_password}, parent=self, depends_on=[ns]),
+            *login_secrets(name, NAMESPACE, db_secret=DB_SECRET, db_user=DB_USER, db_password=database.password,
+                           admin_secret=ADMIN_SECRET, admin_password=self.admin_password, parent=self,
+                           depends_on=[ns]),
             opaque_secret(f"{name}-flask-secret", FLASK_SECRET, NAMESPACE,
                           {"MLFLOW_FLASK_SERVER_SECRET_KEY": flask_key}, parent=self, depends_on=[ns]),
         ]
