@@ -265,7 +265,9 @@ def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list
     if config is None:
         config, secret_keys = read_stack_config(stack)
     config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-    region = json.loads(config["aws:region"]) if config.get("aws:region", "").startswith('"') else config.get("aws:region", "us-west-2")
+    region = config.get("aws:region", "us-west-2")
+    if region.startswith('"'):  # a JSON-encoded string, as tests may pass it
+        region = json.loads(region)
     mocks = PlatformMocks(region=region)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="mlplatform", stack=stack, preview=False, monitor=monitor)
