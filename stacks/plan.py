@@ -120,7 +120,7 @@ def render_cost(c: CostReport) -> str:
     rows = [[line.item, line.detail, money(line.idle), money(line.peak)] for line in c.lines]
     rows.append(["total", "", money(c.idle_total), money(c.peak_total)])
     return (f"Monthly, {c.region}, prices of {c.price_date}; spot at {c.spot_discount:.0%} off on-demand.\n"
-            + table(["item", "detail", "idle (min)", "peak (max)"], rows))
+            + table(["item", "detail", "at rest", "peak (max)"], rows))
 
 
 def render_path(p: CriticalPath) -> str:
@@ -197,7 +197,7 @@ def render_compare(a: tuple[Evaluation, Review], b: tuple[Evaluation, Review]) -
     rows = [[item, cell(ca, item), cell(cb, item)] for item in items]
     rows.append(["total", f"{money(ra.cost.idle_total)} / {money(ra.cost.peak_total)}",
                  f"{money(rb.cost.idle_total)} / {money(rb.cost.peak_total)}"])
-    parts.append(section("Monthly cost (idle / peak)", table(["item", ea.stack, eb.stack], rows)))
+    parts.append(section("Monthly cost (at rest / peak)", table(["item", ea.stack, eb.stack], rows)))
     parts.append(section("Resources and critical path", table(["", ea.stack, eb.stack], [
         ["resources", sum(r.is_resource for r in ea.resources), sum(r.is_resource for r in eb.resources)],
         ["critical path", f"{ra.path.total_seconds // 60} min", f"{rb.path.total_seconds // 60} min"],

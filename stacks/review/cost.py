@@ -1,7 +1,8 @@
 """Monthly cost estimate of a planned stack, from a pinned and dated price table (prices.json).
 
 Node pools are priced at their first instance type (the one Cluster Autoscaler models the pool with),
-at min size (idle) and max size. Spot pools apply the table's documented discount. Data transfer,
+at rest (idle) and at max size. At rest a pool runs its min size, but at least one node when an
+always-on service (Keycloak, MLflow, ZenML, lakeFS) is pinned to it: the autoscaler will keep one. Spot pools apply the table's documented discount. Data transfer,
 NAT data processing, load balancer capacity units and request charges are not included.
 """
 
@@ -29,7 +30,7 @@ def load_prices(path: Path = PRICES_FILE) -> dict[str, Any]:
 class CostLine:
     item: str
     detail: str
-    idle: float  # USD per month at minimum size
+    idle: float  # USD per month at rest
     peak: float  # USD per month at maximum size
 
 
@@ -74,16 +75,26 @@ def node_monthly(settings_pool, rp: dict[str, Any], hours: float, spot_discount:
     return hourly * hours + settings_pool.disk_size_gib * rp["ebsGp3PerGibMonth"]
 
 
+def nodes_at_rest(settings: PlatformSettings) -> dict[str, int]:
+    """Nodes each pool runs when nothing but the platform itself is running."""
+    hosting = {settings.services.pool_name(svc, settings) for svc in settings.services.enabled_services}
+    return {p.name: max(p.min_size, 1 if p.name in hosting else 0) for p in settings.pools}
+
+
 def estimate(settings: PlatformSettings, resources: list[PlannedResource],
              prices: dict[str, Any] | None = None) -> CostReport:
     prices = prices or load_prices()
     rp = region_prices(prices, settings.region)
     hours, discount = prices["hoursPerMonth"], prices["spotDiscount"]
     lines: list[CostLine] = []
+    at_rest = nodes_at_rest(settings)
     for pool in settings.pools:
         node = node_monthly(pool, rp, hours, discount)
-        detail = f"{pool.instance_types[0]} x {pool.min_size}..{pool.max_size} {pool.capacity_type.lower()}"
-        lines.append(CostLine(f"pool {pool.name}", detail, round(node * pool.min_size, 2), round(node * pool.max_size, 2)))
+        rest = at_rest[pool.name]
+        detail = f"{pool.instance_types[0]} x {rest}..{pool.max_size} {pool.capacity_type.lower()}"
+        if rest > pool.min_size:
+            detail += " (services keep 1)"
+        lines.append(CostLine(f"pool {pool.name}", detail, round(node * rest, 2), round(node * pool.max_size, 2)))
 
     def fixed(item: str, detail: str, monthly: float) -> None:
         lines.append(CostLine(item, detail, round(monthly, 2), round(monthly, 2)))

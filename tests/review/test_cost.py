@@ -6,7 +6,7 @@ import pytest
 
 from stacks import catalog
 from stacks.offline import PlannedResource
-from stacks.review.cost import PriceError, estimate, load_prices
+from stacks.review.cost import PriceError, estimate, load_prices, nodes_at_rest
 from stacks.settings import load_settings
 from tests.conftest import evaluate_stack
 
@@ -34,6 +34,15 @@ def test_pool_costs_at_min_and_max():
     assert (line(r, "pool system").idle, line(r, "pool system").peak) == (100.0, 300.0)  # 1..3 x $1 x 100 h
     assert (line(r, "pool gpu").idle, line(r, "pool gpu").peak) == (0.0, 2000.0)  # 0..2 x $10 x 100 h
     assert line(r, "pool spot").peak == 5 * 4.0 * 100 * 0.5  # spot discount applied
+
+
+def test_pools_hosting_services_keep_a_node_at_rest():
+    s = load_settings("dev", {"nodePools": [{"name": "system", "instanceTypes": ["m6i.large"]}]})
+    assert nodes_at_rest(s) == {"system": 1, "cpu": 1, "gpu": 0, "spot": 0, "monitoring": 1}
+    r = estimate(s, [], PRICES)
+    assert line(r, "pool cpu").idle == 200.0 and "services keep 1" in line(r, "pool cpu").detail
+    off = load_settings("dev", {"services": {n: {"enabled": False} for n in ("keycloak", "mlflow", "zenml", "lakefs")}})
+    assert nodes_at_rest(off)["cpu"] == 0
 
 
 def test_fixed_costs_and_totals():

@@ -50,7 +50,7 @@ def test_compare_dev_prod(capsys):
     assert plan.main(["--compare", "dev", "prod"]) == 0
     out = capsys.readouterr().out
     assert "network.natGateways" in out and '"single"' in out and '"per_az"' in out
-    assert "Monthly cost (idle / peak)" in out
+    assert "Monthly cost (at rest / peak)" in out
     diff = dict((k, (a, b)) for k, a, b in settings_diff(evaluate_stack("dev").settings, evaluate_stack("prod").settings))
     assert diff["network.azCount"] == (2, 3)
     assert diff["nodePools[system].minSize"] == (1, 3)
