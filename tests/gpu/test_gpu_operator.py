@@ -12,8 +12,8 @@ from components.gpu.operator import (
     merged_tolerations,
     time_slicing_config_map,
 )
-from stacks.versions import CHARTS
-from tests.gpu.helpers import GPU_SPOT_POOL, settings, skeleton, unknown_keys
+from tests.chart_keys import problems, skeleton
+from tests.gpu.helpers import GPU_SPOT_POOL, settings
 
 GPU_TOL = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 SPOT_TOL = {"key": "spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
@@ -129,23 +129,23 @@ def test_dcgm_exporter_and_its_service_monitor():
     assert values(service_monitor=False)["dcgmExporter"]["serviceMonitor"] == {"enabled": False}
 
 
-def test_skeleton_fixture_is_of_the_pinned_chart():
-    assert skeleton("gpu-operator")["version"] == CHARTS["gpu-operator"].version
-    assert "daemonsets.tolerations" in skeleton("gpu-operator")["keys"]
-    assert "daemonsets.nodeSelector" not in skeleton("gpu-operator")["keys"]
+def test_skeleton_has_the_node_agent_keys():
+    """Node agents take daemonsets.tolerations; there is no daemonsets.nodeSelector."""
+    assert "daemonsets.tolerations" in skeleton("gpu-operator").keys
+    assert not skeleton("gpu-operator").is_key("daemonsets.nodeSelector")
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 @pytest.mark.parametrize("service_monitor", [True, False])
 def test_every_key_exists_in_the_pinned_chart(variant, service_monitor):
     stack, config = VARIANTS[variant]
-    assert unknown_keys("gpu-operator", values(stack, service_monitor, **config)) == []
+    assert problems("gpu-operator", values(stack, service_monitor, **config)) == []
 
 
 def test_the_key_check_catches_mistakes():
     bad = {"daemonsets": {"nodeSelector": {"node-pool": "gpu"}, "tolerations": {}},
            "node-feature-discovery": {"worker": {"tolerationz": []}}, "mig": {"strategy": ["none"]}}
-    assert sorted(unknown_keys("gpu-operator", bad)) == [
+    assert sorted(problems("gpu-operator", bad)) == [
         "daemonsets.nodeSelector: not a key of gpu-operator v26.7.0",
         "daemonsets.tolerations: map, but the chart's default is a list",
         "mig.strategy: list, but the chart's default is a string",

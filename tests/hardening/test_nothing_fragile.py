@@ -7,8 +7,8 @@ for a budget get a PodDisruptionBudget of their own next to the release (PDB_RES
 truly cannot run more than one replica is an explicit, documented exception, and the exception is
 re-checked against the committed chart fixture so that it disappears when the chart gains the key.
 
-Every path in the table must exist upstream: the committed key fixtures under tests/services/fixtures,
-tests/gpu/fixtures and tests/observability/fixtures (generated from the pinned charts' values.yaml).
+Every path in the table must exist upstream: the committed key skeletons under tests/fixtures/charts
+(generated from the pinned charts' values.yaml by tests/tools/chart_skeleton.py).
 """
 
 from __future__ import annotations
@@ -21,12 +21,8 @@ import pytest
 import yaml
 
 from stacks.offline import Evaluation, PlannedResource
+from tests.chart_keys import problems, skeleton
 from tests.conftest import evaluate_stack
-from tests.gpu.helpers import skeleton
-from tests.gpu.helpers import unknown_keys as gpu_unknown_keys
-from tests.observability.chart_keys import ChartKeys
-from tests.services.helpers import chart_fixture
-from tests.services.helpers import unknown_keys as service_unknown_keys
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
@@ -47,7 +43,7 @@ class Ha:
 
     service: str
     release: str  # Helm release name, or COREDNS
-    chart: str  # key fixture: services/<chart>.keys.json, gpu/<chart>-keys.json, or kube-prometheus-stack
+    chart: str  # key skeleton: tests/fixtures/charts/<chart>.keys.json
     replicas: str  # dotted path in the values
     pdb: str  # dotted path in the values, or PDB_RESOURCE
     spread: str  # dotted path of topologySpreadConstraints (or `affinity` where the chart has only that)
@@ -187,11 +183,7 @@ def test_prod_service_is_replicated_budgeted_and_spread(row: Ha) -> None:
 def known_upstream(chart: str, path: str) -> bool:
     if chart == COREDNS:
         return path.split(".")[0] in COREDNS_ADDON_KEYS
-    if chart == "kube-prometheus-stack":
-        return ChartKeys.load().is_known(path)
-    if chart in ("cluster-autoscaler", "gpu-operator"):
-        return path in skeleton(chart)["keys"]
-    return path in chart_fixture(chart)["keys"]
+    return skeleton(chart).is_key(path)
 
 
 @pytest.mark.parametrize("row", TABLE, ids=[row.service for row in TABLE])
@@ -203,21 +195,15 @@ def test_table_paths_exist_upstream(row: Ha) -> None:
 
 
 def test_every_planned_release_value_exists_upstream() -> None:
-    """The whole prod values of every chart in the table, not only the HA paths (fixtures, not /work/shared)."""
+    """The whole prod values of every chart in the table, not only the HA paths (committed key skeletons)."""
     ev = evaluate_stack("prod")
     checked = set()
     for row in TABLE:
         if row.release == COREDNS or row.release in checked:
             continue
         checked.add(row.release)
-        values = values_of(ev, row)
-        if row.chart == "kube-prometheus-stack":
-            problems = ChartKeys.load().problems(values)
-        elif row.chart in ("cluster-autoscaler", "gpu-operator"):
-            problems = gpu_unknown_keys(row.chart, values)
-        else:
-            problems = service_unknown_keys(values, row.chart)
-        assert problems == [], f"{row.release}: {problems}"
+        found = problems(row.chart, values_of(ev, row))
+        assert found == [], f"{row.release}: {found}"
     assert sorted(set(values_of(ev, TABLE[-1])) - COREDNS_ADDON_KEYS) == []
 
 
@@ -232,7 +218,7 @@ def test_exceptions_are_still_needed(name: str) -> None:
     """An exception stands only while the pinned chart lacks every key that would lift it."""
     exception = EXCEPTIONS[name]
     assert len(exception["why"]) > 80
-    present = [k for k in exception["absent_keys"] if k in skeleton(exception["chart"])["keys"]]
+    present = [k for k in exception["absent_keys"] if skeleton(exception["chart"]).is_key(k)]
     assert present == [], f"{name}: the chart now has {present}; move it into TABLE"
     release_of(evaluate_stack("prod"), exception["release"])  # the release exists in prod
 

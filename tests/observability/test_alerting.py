@@ -19,8 +19,8 @@ from components.observability.alerting import (
 from stacks.offline import ROOT, SECRET_MASK, evaluate, read_stack_config
 from stacks.settings import SettingsError, load_settings
 from stacks.settings.observability import AlertingSettings
+from tests.chart_keys import problems
 
-from .chart_keys import ChartKeys
 from .helpers import run_program, stack_settings
 
 RELEASE = "observability-kube-prometheus-stack"
@@ -134,7 +134,7 @@ def test_alertmanager_keys_exist_upstream(with_receivers):
     settings = stack_settings("prod", observability=config)
     values = kube_prometheus_stack_values(settings, settings.observability.for_environment("prod"), "gp3-encrypted",
                                           GrafanaSecrets(admin=SecretRef("grafana-admin", "admin-password")), 2)
-    assert ChartKeys.load().problems(values) == []
+    assert problems("kube-prometheus-stack", values) == []
     spec = values["alertmanager"]["alertmanagerSpec"]
     assert spec.get("secrets") == ([RECEIVER_SECRET] if with_receivers else None)
 

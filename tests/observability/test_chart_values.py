@@ -1,5 +1,6 @@
-"""Every Helm values key the component sets exists in the pinned chart (a key skeleton derived once from
-upstream values.yaml; keys upstream only shows commented out are listed, with the reason, in extra-keys)."""
+"""Every Helm values key the component sets exists in the pinned chart (the key skeleton of
+tests/fixtures/charts/kube-prometheus-stack.keys.json, derived from upstream values.yaml with its subcharts;
+keys upstream only shows commented out are its extra keys, each with the reason)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from components.observability.values import (
     SecretRef,
     kube_prometheus_stack_values,
 )
-from stacks.versions import CHARTS
+from tests.chart_keys import problems, skeleton
 
-from .chart_keys import ChartKeys, split_path
 from .helpers import STACKS, observability
 
-KEYS = ChartKeys.load()
+CHART = "kube-prometheus-stack"
 SSO = GrafanaSso(client_id="grafana", client_secret=SecretRef("grafana-oidc-client", "client-secret"),
                  root_url="https://grafana.example.com", issuer_url="https://id.example.com/auth/realms/platform",
                  internal_issuer_url="http://keycloak-http.keycloak.svc/auth/realms/platform")
@@ -28,41 +28,32 @@ def values(stack: str, secrets: GrafanaSecrets = FULL, grafana_replicas: int = 2
     return kube_prometheus_stack_values(settings, obs, "gp3-encrypted", secrets, grafana_replicas)
 
 
-def test_skeleton_is_of_the_pinned_chart():
-    assert KEYS.chart_version == CHARTS["kube-prometheus-stack"].version
-    assert len(KEYS.kinds) > 2000
-    for prefix in ("grafana.", "kube-state-metrics.", "prometheus-node-exporter."):
-        assert any(path.startswith(prefix) for path in KEYS.kinds), prefix
-
-
-def test_extra_keys_explain_themselves_and_are_not_upstream_already():
-    for path, reason in {**KEYS.commented, **KEYS.free_form}.items():
-        assert isinstance(reason, str) and len(reason) > 20, path
-    for path in KEYS.commented:
-        assert path not in KEYS.kinds, f"{path} is an upstream key; drop it from commented_upstream"
-        parent = ".".join(split_path(path)[:-1])
-        assert parent in KEYS.kinds or parent in KEYS.commented, f"{path}: its parent is not a chart key"
-    for path in KEYS.free_form:
-        assert KEYS.is_known(path), f"free-form {path} must itself be a chart key"
+def test_skeleton_holds_the_subcharts():
+    """Version pin and the extra keys' reasons: tests/test_chart_keys.py (every chart)."""
+    keys = skeleton(CHART).keys
+    assert len(keys) > 2000
+    for prefix in ("grafana", "kube-state-metrics", "prometheus-node-exporter"):
+        assert prefix in skeleton(CHART).subcharts, prefix
+        assert any(path.startswith(prefix + ".") for path in keys), prefix
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_key_exists_upstream(stack):
-    assert KEYS.problems(values(stack)) == []
+    assert problems(CHART, values(stack)) == []
 
 
 @pytest.mark.parametrize("grafana_replicas", [1, 2])
 def test_every_key_exists_upstream_without_sso_or_database(grafana_replicas):
     minimal = GrafanaSecrets(admin=SecretRef("grafana-admin", "admin-password"))
-    assert KEYS.problems(values("prod", minimal, grafana_replicas)) == []
+    assert problems(CHART, values("prod", minimal, grafana_replicas)) == []
 
 
 def test_the_checker_catches_misspelt_keys_and_wrong_types():
-    assert KEYS.problems({"grafana": {"replica": 2}}) == [
-        "grafana.replica: not a key of kube-prometheus-stack 88.5.3 (or its subcharts)"]
-    assert KEYS.problems({"prometheus": {"prometheusSpec": {"retention": {"days": 3}}}}) == [
-        "prometheus.prometheusSpec.retention: upstream is a scalar, values set a mapping"]
-    assert KEYS.problems({"kube-state-metrics": {"tolerations": {"key": "x"}}}) == [
-        "kube-state-metrics.tolerations: upstream is a list, values set a mapping"]
-    assert KEYS.problems({"grafana": {"adminPassword": "x", "grafana.ini": {"any": {"thing": 1}}}}) == []
-    assert KEYS.problems({"prometheus": {"prometheusSpec": {"nodeSelector": {"node-pool": "monitoring"}}}}) == []
+    assert problems(CHART, {"grafana": {"replica": 2}}) == [
+        "grafana.replica: not a key of kube-prometheus-stack 88.5.3"]
+    assert problems(CHART, {"prometheus": {"prometheusSpec": {"retention": {"days": 3}}}}) == [
+        "prometheus.prometheusSpec.retention: map, but the chart's default is a string"]
+    assert problems(CHART, {"kube-state-metrics": {"tolerations": {"key": "x"}}}) == [
+        "kube-state-metrics.tolerations: map, but the chart's default is a list"]
+    assert problems(CHART, {"grafana": {"adminPassword": "x", "grafana.ini": {"any": {"thing": 1}}}}) == []
+    assert problems(CHART, {"prometheus": {"prometheusSpec": {"nodeSelector": {"node-pool": "monitoring"}}}}) == []
