@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.availability import zone_spread
 from components.iam import OidcIdentity
 from stacks.settings import PlatformSettings
 from stacks.settings.node_pools import NodePoolSettings
@@ -30,20 +31,12 @@ def access_entries(principal_arns: list[str]) -> dict[str, eks.AccessEntryArgs]:
     return entries
 
 
-def system_addon_placement(system_pool: NodePoolSettings) -> dict[str, Any]:
-    """nodeSelector and tolerations that put a Deployment-style add-on on the system pool."""
-    return {"nodeSelector": system_pool.node_selector, "tolerations": system_pool.tolerations}
-
-
 def coredns_configuration(system_pool: NodePoolSettings, replicas: int) -> dict[str, Any]:
     return {
-        **system_addon_placement(system_pool),
+        **system_pool.placement,
         "replicaCount": replicas,
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
-        "topologySpreadConstraints": [{
-            "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-        }],
+        "topologySpreadConstraints": zone_spread({"k8s-app": "kube-dns"}, per_node=False),
     }
 
 

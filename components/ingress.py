@@ -19,7 +19,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster import system_addon_placement
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.storage.names import bounded_name, partition
@@ -136,7 +135,7 @@ def controller_values(settings: PlatformSettings, vpc_id: str, role_arn: str) ->
         "replicaCount": 2,
         "serviceAccount": {"create": True, "name": CONTROLLER_SERVICE_ACCOUNT,
                            "annotations": {"eks.amazonaws.com/role-arn": role_arn}},
-        **system_addon_placement(settings.system_pool),
+        **settings.system_pool.placement,
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
         "podDisruptionBudget": {"maxUnavailable": 1},
         "ingressClass": INGRESS_CLASS,

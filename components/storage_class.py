@@ -9,7 +9,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster import system_addon_placement
 from components.iam import AWS_MANAGED, OidcIdentity, ServiceAccountRole
 from stacks.settings import PlatformSettings
 
@@ -20,7 +19,7 @@ DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 
 def ebs_csi_configuration(settings: PlatformSettings) -> dict[str, Any]:
     """Controller on the system pool; the node plugin runs everywhere so any pod can mount a volume."""
-    return {"controller": system_addon_placement(settings.system_pool), "node": {"tolerateAllTaints": True}}
+    return {"controller": settings.system_pool.placement, "node": {"tolerateAllTaints": True}}
 
 
 def default_storage_class_spec(reclaim_policy: str) -> dict[str, Any]:

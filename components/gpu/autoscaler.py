@@ -47,6 +47,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.availability import zone_spread
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from stacks.settings import PlatformSettings
@@ -191,11 +192,7 @@ def autoscaler_values(settings: PlatformSettings, role_arn: pulumi.Input[str]) -
     if settings.gpu.autoscaler.expander == "priority":
         values["expanderPriorities"] = expander_priorities_yaml(settings)
     if replicas > 1:
-        values["topologySpreadConstraints"] = [
-            {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
-             "labelSelector": {"matchLabels": {"app.kubernetes.io/instance": AUTOSCALER_RELEASE}}}
-            for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-        ]
+        values["topologySpreadConstraints"] = zone_spread({"app.kubernetes.io/instance": AUTOSCALER_RELEASE})
     return values
 
 

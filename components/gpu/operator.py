@@ -44,10 +44,6 @@ def merged_tolerations(pools: Sequence[NodePoolSettings]) -> list[dict[str, str]
     return seen
 
 
-def system_placement(system_pool: NodePoolSettings) -> dict[str, Any]:
-    return {"nodeSelector": system_pool.node_selector, "tolerations": system_pool.tolerations}
-
-
 def pool_affinity(pools: Sequence[NodePoolSettings]) -> dict[str, Any]:
     """Required node affinity to any of `pools` (a nodeSelector can name only one pool)."""
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
@@ -97,7 +93,7 @@ def gpu_operator_values(settings: PlatformSettings, *, service_monitor: bool = T
     """Helm values of the gpu-operator chart (every key exists in the pinned chart's values.yaml)."""
     gpu_pools = settings.gpu_pools
     gpu = settings.gpu
-    system = system_placement(settings.system_pool)
+    system = settings.system_pool.placement
     agent_tolerations = merged_tolerations(gpu_pools)
     installs_driver = operator_installs_driver(gpu_pools)
     values: dict[str, Any] = {

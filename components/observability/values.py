@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from components.availability import ZONE_KEY, zone_spread
 from stacks.settings import PlatformSettings
 from stacks.settings.node_pools import GPU_PRESENT_LABEL, POOL_LABEL, NodePoolSettings
 from stacks.settings.observability import ObservabilitySettings
@@ -38,7 +39,6 @@ GRAFANA_DATABASE_ENV = {"GF_DATABASE_HOST": "host", "GF_DATABASE_NAME": "name", 
 # Unified alerting's HA gossip between Grafana replicas, through the chart's headless Service.
 GRAFANA_HA_PORT = 9094
 GRAFANA_HTTP_PORT = 3000
-ZONE_KEY = "topology.kubernetes.io/zone"
 
 # Node labels kube-state-metrics exports in kube_node_labels (it exports none unless allow-listed).
 NODE_LABELS_ALLOWLIST = (
@@ -73,17 +73,6 @@ class GrafanaSecrets:
     sso: GrafanaSso | None = None
     # Name of the Secret with a PostgreSQL connection: keys host (host:port), name, user, password.
     database: str | None = None
-
-
-def placement(pool: NodePoolSettings) -> dict[str, Any]:
-    """nodeSelector and tolerations for a pod of the monitoring pool, from the pool's spec."""
-    return {"nodeSelector": dict(pool.node_selector), "tolerations": [dict(t) for t in pool.tolerations]}
-
-
-def zone_spread(match_labels: dict[str, str]) -> list[dict[str, Any]]:
-    """Spread replicas across AZs; ScheduleAnyway because zonal EBS volumes pin a replica to its AZ."""
-    return [{"maxSkew": 1, "topologyKey": ZONE_KEY, "whenUnsatisfiable": "ScheduleAnyway",
-             "labelSelector": {"matchLabels": match_labels}}]
 
 
 def _resources(cpu: str, memory: str, memory_limit: str | None = None) -> dict[str, Any]:
@@ -154,7 +143,7 @@ def grafana_values(settings: PlatformSettings, obs: ObservabilitySettings, pool:
         # RDS forces TLS (rds.force_ssl). The instance is shared: keep Grafana's connection pool small.
         ini["database"] = {"type": "postgres", "ssl_mode": "require", "max_open_conn": 10, "max_idle_conn": 2}
     values: dict[str, Any] = {
-        **placement(pool),
+        **pool.placement,
         "replicas": replicas,
         "resources": _resources("100m", "256Mi", "512Mi"),
         "admin": {"existingSecret": secrets.admin.name, "userKey": "admin-user", "passwordKey": secrets.admin.key},
@@ -173,7 +162,7 @@ def grafana_values(settings: PlatformSettings, obs: ObservabilitySettings, pool:
     if replicas > 1:
         values["podDisruptionBudget"] = {"minAvailable": 1}
         values["topologySpreadConstraints"] = zone_spread(
-            {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": RELEASE_NAME})
+            {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": RELEASE_NAME}, per_node=False)
         # Grafana-managed alerts: replicas gossip so that each notification is sent once (chart README,
         # "High Availability for unified alerting"); the chart sets POD_IP in the container.
         values["headlessService"] = True
@@ -192,7 +181,7 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
     if pool is None:  # settings validation rejects this first; keep the component honest on its own
         raise ValueError(f"observability.pool '{obs.pool}' is not an enabled node pool")
     prom, am = obs.prometheus, obs.alertmanager
-    on_pool = placement(pool)
+    on_pool = pool.placement
     prometheus_spec: dict[str, Any] = {
         **on_pool,
         "replicas": prom.replicas,
@@ -230,11 +219,12 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
     if receiver_secrets(alerting):
         alertmanager_spec["secrets"] = [RECEIVER_SECRET]  # mounted at /etc/alertmanager/secrets/<name>/
     if (prom.replicas or 1) > 1:
+        # Zones only: each replica's zonal EBS volume already pins it to its AZ.
         prometheus_spec["topologySpreadConstraints"] = zone_spread(
-            {"app.kubernetes.io/name": "prometheus", "prometheus": PROMETHEUS_NAME})
+            {"app.kubernetes.io/name": "prometheus", "prometheus": PROMETHEUS_NAME}, per_node=False)
     if (am.replicas or 1) > 1:
         alertmanager_spec["topologySpreadConstraints"] = zone_spread(
-            {"app.kubernetes.io/name": "alertmanager", "alertmanager": ALERTMANAGER_NAME})
+            {"app.kubernetes.io/name": "alertmanager", "alertmanager": ALERTMANAGER_NAME}, per_node=False)
 
     # Control-plane components EKS does not expose (and kube-proxy, which binds its metrics to localhost):
     # scraping them only yields permanently-down targets and alerts that never clear.

@@ -29,11 +29,6 @@ RESTRICTED_CONTAINER: dict[str, Any] = {
 }
 
 
-def placement(pool: NodePoolSettings) -> dict[str, Any]:
-    """nodeSelector and tolerations that pin a pod to exactly one node pool."""
-    return {"nodeSelector": dict(pool.node_selector), "tolerations": [dict(t) for t in pool.tolerations]}
-
-
 def split_image(image: str) -> tuple[str, str]:
     """'registry/repo:tag' -> ('registry/repo', 'tag')."""
     repository, _, tag = image.rpartition(":")
@@ -88,7 +83,7 @@ class ServiceContext:
         return self.settings.pool_for(name, self.platform)
 
     def placement(self, name: str) -> dict[str, Any]:
-        return placement(self.pool(name))
+        return self.pool(name).placement
 
     def client_namespaces(self, name: str) -> list[str]:
         return self.settings.client_namespaces(name, self.platform)

@@ -20,12 +20,12 @@ import pulumi
 import pulumi_random as random
 import yaml
 
+from components.availability import chart_pod_labels, disruption_budget, zone_spread
 from components.helm import chart_release
 from components.namespace import PlatformNamespace
 from stacks.settings import PlatformSettings
 from stacks.versions import CHARTS, IMAGES
 
-from .availability import chart_pod_labels, disruption_budget, zone_spread
 from .common import (
     MONITORING_NAMESPACE,
     ServiceContext,

@@ -35,7 +35,7 @@ from components.storage.database import Engine
 from stacks.settings import PlatformSettings
 from stacks.settings.services import ServicesSettings
 
-from .common import DatabaseServer, ServiceContext, opaque_secret, placement
+from .common import DatabaseServer, ServiceContext, opaque_secret
 from .database_bootstrap import AppDatabase
 from .keycloak import Keycloak, public_base_url, realm_url
 from .lakefs import Lakefs
@@ -182,7 +182,7 @@ class PlatformServices(pulumi.ComponentResource):
         group = self._node_groups.get(pool_name)
         database = AppDatabase(
             f"{self._name}-grafana-db", server=self._instance_servers[instance], user=GRAFANA_DB_USER,
-            databases=[GRAFANA_DB_NAME], namespace=BOOTSTRAP_NAMESPACE, placement=placement(pool),
+            databases=[GRAFANA_DB_NAME], namespace=BOOTSTRAP_NAMESPACE, placement=pool.placement,
             prerequisites=self._bootstrap_ready, depends_on=[group] if group is not None else [],
             opts=pulumi.ResourceOptions(parent=self))
         return database.connection()

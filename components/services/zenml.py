@@ -26,13 +26,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.availability import chart_pod_labels, disruption_budget, zone_anti_affinity
 from components.helm import chart_release
 from components.namespace import PlatformNamespace
 from components.storage.names import partition
 from stacks.settings import PlatformSettings
 from stacks.versions import CHARTS, IMAGES
 
-from .availability import chart_pod_labels, disruption_budget, zone_anti_affinity
 from .common import (
     MONITORING_NAMESPACE,
     RESTRICTED_CONTAINER,

@@ -234,6 +234,11 @@ class NodePoolSettings(Settings):
         return [t.toleration() for t in self.taints]
 
     @property
+    def placement(self) -> dict[str, Any]:
+        """nodeSelector and tolerations that pin a pod to exactly this pool (fresh dicts each call)."""
+        return {"nodeSelector": dict(self.node_selector), "tolerations": [dict(t) for t in self.tolerations]}
+
+    @property
     def is_gpu(self) -> bool:
         return self.kind == "gpu"
 

@@ -10,7 +10,6 @@ import yaml
 
 from components.ingress import controller_values
 from components.services import keycloak, lakefs, mlflow, zenml
-from components.services.common import placement
 from stacks.versions import IMAGES
 from tests.chart_keys import problems, schema_errors, unknown_keys
 
@@ -26,7 +25,7 @@ REFERENCE_KEY = re.compile(r"(?i)^(existing\w*secret\w*|secretname|secretkeys|\w
 def all_values(stack: str, ingress: bool = False, monitors: bool = False) -> dict[str, tuple[str, dict[str, Any]]]:
     """chart -> values of every builder for a stack."""
     s = with_ingress(stack) if ingress else settings(stack)
-    where = placement(s.services.pool_for("mlflow", s))
+    where = s.services.pool_for("mlflow", s).placement
     replicas = s.services.replicas("mlflow", s)
     return {
         "keycloak": ("keycloakx", keycloak.keycloak_values(s, db_host="db.example.internal", db_port=5432,
@@ -190,7 +189,7 @@ def test_services_are_pinned_to_their_pool() -> None:
         assert values["tolerations"] == [], name
     # A dedicated, tainted pool is used by default and tolerated.
     s = settings("dev", nodePools=[MLOPS_POOL])
-    where = placement(s.services.pool_for("mlflow", s))
+    where = s.services.pool_for("mlflow", s).placement
     assert where == {"nodeSelector": {"node-pool": "mlops"},
                      "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "mlops", "effect": "NoSchedule"}]}
     values = lakefs.lakefs_values(s, role_arn="arn", placement=where, replicas=1)
@@ -207,7 +206,7 @@ def test_ingress_settings_do_not_change_values_keys_beyond_upstream() -> None:
 
 def test_replicas_spread_across_zones_and_nodes() -> None:
     """More than one replica: each chart gets a zone spread through the key it has (none with one replica)."""
-    from components.services.availability import HOSTNAME_KEY, ZONE_KEY
+    from components.availability import HOSTNAME_KEY, ZONE_KEY
 
     dev, prod = all_values("dev"), all_values("prod")
     assert "topologySpreadConstraints" not in dev["keycloak"][1] and "topologySpreadConstraints" not in dev["lakefs"][1]
@@ -228,7 +227,7 @@ def test_replicas_spread_across_zones_and_nodes() -> None:
 
 
 def test_disruption_budget_of_charts_without_one() -> None:
-    from components.services.availability import disruption_budget_spec
+    from components.availability import disruption_budget_spec
 
     labels = {"app.kubernetes.io/name": "lakefs", "app.kubernetes.io/instance": "lakefs"}
     assert disruption_budget_spec(labels, 1) is None  # a budget on one replica would block every drain

@@ -1,4 +1,4 @@
-"""High availability of the services' pods: spread across zones and nodes, and a disruption budget.
+"""High availability of the platform's pods: spread across zones and nodes, and a disruption budget.
 
 With more than one replica, a service's pods should not share a zone (an AZ outage) or a node (a drain),
 and voluntary evictions (node upgrades, Cluster Autoscaler scale-down) must leave one running. Charts
@@ -30,10 +30,11 @@ def chart_pod_labels(chart_name: str, release: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": chart_name, "app.kubernetes.io/instance": release}
 
 
-def zone_spread(match_labels: Mapping[str, str]) -> list[dict[str, Any]]:
-    """topologySpreadConstraints: at most one replica more in any zone, then on any node."""
+def zone_spread(match_labels: Mapping[str, str], *, per_node: bool = True) -> list[dict[str, Any]]:
+    """topologySpreadConstraints: at most one replica more in any zone, then (per_node) on any node."""
+    keys = (ZONE_KEY, HOSTNAME_KEY) if per_node else (ZONE_KEY,)
     return [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
-             "labelSelector": {"matchLabels": dict(match_labels)}} for key in (ZONE_KEY, HOSTNAME_KEY)]
+             "labelSelector": {"matchLabels": dict(match_labels)}} for key in keys]
 
 
 def zone_anti_affinity(match_labels: Mapping[str, str]) -> dict[str, Any]:
