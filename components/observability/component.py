@@ -14,6 +14,7 @@ from components.helm import chart_release
 from components.identity import OidcClient
 from components.ingress import alb_ingress
 from components.namespace import PlatformNamespace
+from components.secret import opaque_secret
 from components.storage.database import DatabaseConnection
 from components.storage_class import DEFAULT_STORAGE_CLASS
 from stacks.settings import PlatformSettings
@@ -98,21 +99,16 @@ class Observability(pulumi.ComponentResource):
 
         admin_password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False,
                                                opts=pulumi.ResourceOptions(parent=self))
-        secrets = [k8s.core.v1.Secret(
-            f"{name}-grafana-admin",
-            metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": ns},
-            type="Opaque",
-            string_data={"admin-user": GRAFANA_ADMIN_USER, "admin-password": admin_password.result},
-            opts=after_ns)]
+        ns_ready = [self.namespace.namespace]
+        secrets = [opaque_secret(f"{name}-grafana-admin", GRAFANA_ADMIN_SECRET, ns,
+                                 {"admin-user": GRAFANA_ADMIN_USER, "admin-password": admin_password.result},
+                                 parent=self, depends_on=ns_ready)]
         sso = None
         if grafana_oidc is not None:
             sso = grafana_sso(grafana_oidc)
-            secrets.append(k8s.core.v1.Secret(
-                f"{name}-grafana-oidc",
-                metadata={"name": GRAFANA_OIDC_SECRET.name, "namespace": ns},
-                type="Opaque",
-                string_data={GRAFANA_OIDC_SECRET.key: pulumi.Output.secret(grafana_oidc.secret)},
-                opts=after_ns))
+            secrets.append(opaque_secret(f"{name}-grafana-oidc", GRAFANA_OIDC_SECRET.name, ns,
+                                         {GRAFANA_OIDC_SECRET.key: grafana_oidc.secret},
+                                         parent=self, depends_on=ns_ready))
         database = None
         database_ready: list[pulumi.Resource] = []
         if grafana_database is not None:
@@ -123,12 +119,8 @@ class Observability(pulumi.ComponentResource):
             connection: dict[str, pulumi.Input[str]] = {
                 "host": pulumi.Output.concat(db.host, ":", str(db.port)), "name": db.database, "user": db.user,
                 "password": db.password}
-            secrets.append(k8s.core.v1.Secret(
-                f"{name}-grafana-database",
-                metadata={"name": GRAFANA_DATABASE_SECRET, "namespace": ns},
-                type="Opaque",
-                string_data={k: pulumi.Output.secret(v) for k, v in connection.items()},
-                opts=after_ns))
+            secrets.append(opaque_secret(f"{name}-grafana-database", GRAFANA_DATABASE_SECRET, ns, connection,
+                                         parent=self, depends_on=ns_ready))
             database_ready = list(db.ready)
 
         grafana_replicas = obs.grafana.replicas or 1
@@ -145,12 +137,10 @@ class Observability(pulumi.ComponentResource):
         if receivers:
             # Values from the stack's secret config (`pulumi config set --secret`), Pulumi secrets throughout.
             config = pulumi.Config(settings.project)
-            secrets.append(k8s.core.v1.Secret(
-                f"{name}-alertmanager-receivers",
-                metadata={"name": RECEIVER_SECRET, "namespace": ns},
-                type="Opaque",
-                string_data={receiver: config.require_secret(key) for receiver, key in receivers.items()},
-                opts=after_ns))
+            secrets.append(opaque_secret(
+                f"{name}-alertmanager-receivers", RECEIVER_SECRET, ns,
+                {receiver: config.require_secret(key) for receiver, key in receivers.items()},
+                parent=self, depends_on=ns_ready))
         if settings.is_production and not obs.alerting.receivers:
             pulumi.log.warn(
                 "observability.alerting has no receivers: every alert goes to the null receiver and nobody is "

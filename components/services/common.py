@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.ingress import alb_ingress
+from components.secret import opaque_secret  # noqa: F401  (re-exported for the services)
 from components.storage import RdsInstance, ServiceBucket, bucket_name, read_write_statements
 from stacks.settings import PlatformSettings
 from stacks.settings.node_pools import NodePoolSettings
@@ -107,17 +108,6 @@ class ServiceContext:
 
 def service_account_annotations(role_arn: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
     return {SERVICE_ACCOUNT_ROLE_ANNOTATION: role_arn}
-
-
-def opaque_secret(resource_name: str, name: str, namespace: str, data: Mapping[str, pulumi.Input[str]],
-                  parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> k8s.core.v1.Secret:
-    """A Kubernetes Secret whose every value stays a Pulumi secret (masked in state and previews)."""
-    return k8s.core.v1.Secret(
-        resource_name,
-        metadata={"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
-        type="Opaque",
-        string_data={k: pulumi.Output.secret(v) for k, v in data.items()},
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
 
 
 def login_secrets(name: str, namespace: str, *, db_secret: str, db_user: str, db_password: pulumi.Input[str],
