@@ -2,8 +2,8 @@
 
 import pulumi
 
+from domain.settings import settings_from_pulumi_config
 from stacks.program import build_outputs
-from stacks.settings import settings_from_pulumi_config
 
 for key, value in build_outputs(settings_from_pulumi_config()).items():
     pulumi.export(key, value)

@@ -12,8 +12,8 @@ import pulumi_kubernetes as k8s
 
 from components.availability import zone_spread
 from components.iam import OidcIdentity
-from stacks.settings import PlatformSettings
-from stacks.settings.node_pools import NodePoolSettings
+from domain.settings import PlatformSettings
+from domain.settings.node_pools import NodePoolSettings
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from stacks.versions import ChartPin
+from domain.versions import ChartPin
 
 # Generous: charts that pull large images (gpu-operator, Keycloak) take minutes on fresh nodes.
 RELEASE_TIMEOUT_SECONDS = 900

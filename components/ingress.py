@@ -22,9 +22,9 @@ import pulumi_kubernetes as k8s
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.storage.names import bounded_name, partition
-from stacks.settings import PlatformSettings
-from stacks.settings.services import IngressSettings
-from stacks.versions import CHARTS
+from domain.settings import PlatformSettings
+from domain.settings.services import IngressSettings
+from domain.versions import CHARTS
 
 CONTROLLER_NAMESPACE = "kube-system"
 CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller"

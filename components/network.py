@@ -7,7 +7,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from stacks.settings.network import NetworkSettings
+from domain.settings.network import NetworkSettings
 
 
 def subnet_tags(cluster_name: str, public: bool) -> dict[str, str]:

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 
 from components.iam import AWS_MANAGED, service_trust_policy
-from stacks.settings.node_pools import NodePoolSettings
+from domain.settings.node_pools import NodePoolSettings
 
 NODE_ROLE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",

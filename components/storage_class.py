@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.iam import AWS_MANAGED, OidcIdentity, ServiceAccountRole
-from stacks.settings import PlatformSettings
+from domain.settings import PlatformSettings
 
 EBS_CSI_NAMESPACE = "kube-system"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"

@@ -1,6 +1,6 @@
 """The platform's scheduling conventions, spelled out as a team would copy them into its own code.
 
-They mirror stacks/settings/node_pools.py (pool label, taints) and components/gpu/scheduling.py
+They mirror domain/settings/node_pools.py (pool label, taints) and components/gpu/scheduling.py
 (PriorityClasses); tests/gpu/test_gpu_examples.py checks that they stay in sync.
 """
 

@@ -259,8 +259,8 @@ def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list
     Raises SettingsError (before any resource is registered) when the settings are invalid. An exception
     raised by the program carries `planned`: the resources registered before it.
     """
+    from domain.settings import settings_from_pulumi_config
     from stacks.program import build_outputs
-    from stacks.settings import settings_from_pulumi_config
 
     if config is None:
         config, secret_keys = read_stack_config(stack)

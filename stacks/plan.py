@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.gpu.report import plan_extra_section
+from domain.settings import SettingsError
+from domain.settings.node_pools import POOL_LABEL
 from stacks.offline import SECRET_MASK, Evaluation, PlannedResource, evaluate, read_stack_config
 from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate
 from stacks.review.critical_path import CriticalPath, critical_path
 from stacks.review.verdicts import Verdicts, stack_verdicts
-from stacks.settings import SettingsError
-from stacks.settings.node_pools import POOL_LABEL
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -176,7 +176,7 @@ def to_json(ev: Evaluation, rv: Review) -> dict[str, Any]:
         "cost": rv.cost.as_dict(),
         "criticalPath": rv.path.as_dict(),
         "outputs": masked_outputs(ev),
-        "resources": [resource_json(r) for r in ev.resources],
+        "resources": [resource_json(r) for r in sorted(ev.resources, key=lambda r: r.urn)],
     }
 
 

@@ -19,7 +19,7 @@ from components.node_pools import NodePools
 from components.observability import Observability
 from components.services import PlatformServices, make_oidc_clients
 from components.storage_class import ClusterStorage
-from stacks.settings import PlatformSettings
+from domain.settings import PlatformSettings
 
 
 @dataclass

@@ -6,8 +6,8 @@ from typing import Any
 
 import pulumi
 
+from domain.settings import PlatformSettings
 from stacks.platform import build_platform
-from stacks.settings import PlatformSettings
 
 
 def build_outputs(settings: PlatformSettings) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Every chart the platform installs has one fixture, `<chart>.keys.json`, written by
 tests/tools/chart_skeleton.py from the upstream chart (tests never read the upstream folder):
 
-- chart, version (of the chart the values were taken from; must equal the pin in stacks/versions.py),
+- chart, version (of the chart the values were taken from; must equal the pin in domain/versions.py),
   source (repository@commit:path of its values.yaml) and subcharts ({prefix: {version, source}}: a
   subchart's keys appear under its prefix, merged with the parent's block of that name);
 - keys: every dotted key path of the default values -> its upstream type (map, list, string, number,
@@ -33,7 +33,7 @@ from typing import Any
 
 import jsonschema
 
-from stacks.versions import CHARTS
+from domain.versions import CHARTS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "charts"
 TYPES = ("map", "list", "string", "number", "bool", "null")
@@ -189,9 +189,9 @@ def schema_errors(chart: str, values: Mapping[str, Any]) -> list[str]:
 
 
 def pin_problem(chart: str) -> str | None:
-    """Why the fixture of `chart` is not of the chart version pinned in stacks/versions.py, if it is not."""
+    """Why the fixture of `chart` is not of the chart version pinned in domain/versions.py, if it is not."""
     if chart not in CHARTS:
-        return f"{chart}: no pin in stacks/versions.py CHARTS"
+        return f"{chart}: no pin in domain/versions.py CHARTS"
     if not (FIXTURES / f"{chart}.keys.json").exists():
         return f"{chart}: no key skeleton; run tests/tools/chart_skeleton.py {chart}"
     found, pinned = skeleton(chart).version, CHARTS[chart].version

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.versions import CHARTS
+from domain.versions import CHARTS
 from tests.chart_keys import (
     FIXTURES,
     TYPES,
@@ -40,7 +40,7 @@ def test_skeleton_is_of_the_pinned_chart(chart):
 
 
 def test_pin_problem_names_the_fix():
-    assert pin_problem("no-such-chart") == "no-such-chart: no pin in stacks/versions.py CHARTS"
+    assert pin_problem("no-such-chart") == "no-such-chart: no pin in domain/versions.py CHARTS"
 
 
 @pytest.mark.parametrize("chart", sorted(CHARTS))

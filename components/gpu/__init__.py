@@ -24,7 +24,7 @@ from components.gpu.scheduling import (
 from components.gpu.smoke_test import GpuSmokeTest, smoke_test_job_spec
 from components.gpu.stack import GpuStack
 from components.gpu.teams import TeamNamespace, team_limit_range_spec, team_quota_spec, team_role_rules
-from stacks.settings.gpu import GpuQuotaReport, gpu_quota_report
+from domain.settings.gpu import GpuQuotaReport, gpu_quota_report
 
 __all__ = [
     "BATCH_DEFAULT",

@@ -50,9 +50,9 @@ import yaml
 from components.availability import zone_spread
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
-from stacks.settings import PlatformSettings
-from stacks.settings.node_pools import NodePoolSettings
-from stacks.versions import CHARTS, IMAGES
+from domain.settings import PlatformSettings
+from domain.settings.node_pools import NodePoolSettings
+from domain.versions import CHARTS, IMAGES
 
 AUTOSCALER_NAMESPACE = "kube-system"
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"

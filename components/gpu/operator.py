@@ -21,10 +21,10 @@ import yaml
 
 from components.helm import chart_release
 from components.namespace import PlatformNamespace
-from stacks.settings import PlatformSettings
-from stacks.settings.gpu import GpuSettings, operator_installs_driver
-from stacks.settings.node_pools import POOL_LABEL, NodePoolSettings
-from stacks.versions import CHARTS
+from domain.settings import PlatformSettings
+from domain.settings.gpu import GpuSettings, operator_installs_driver
+from domain.settings.node_pools import POOL_LABEL, NodePoolSettings
+from domain.versions import CHARTS
 
 GPU_OPERATOR_NAMESPACE = "gpu-operator"
 MONITORING_NAMESPACE = "monitoring"  # kube-prometheus-stack's namespace: scrapes the DCGM exporter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.settings.gpu import gpu_quota_report, quota_warning
+from domain.settings.gpu import gpu_quota_report, quota_warning
 
 TITLE = "GPU capacity and team quotas"
 

@@ -22,9 +22,9 @@ import pulumi_kubernetes as k8s
 from components.gpu.operator import GPU_RESOURCE
 from components.gpu.scheduling import TRAINING_LOW
 from components.namespace import PlatformNamespace
-from stacks.settings import PlatformSettings
-from stacks.settings.node_pools import NodePoolSettings
-from stacks.versions import CHARTS, IMAGES
+from domain.settings import PlatformSettings
+from domain.settings.node_pools import NodePoolSettings
+from domain.versions import CHARTS, IMAGES
 
 SMOKE_TEST_NAMESPACE = "gpu-smoke-test"
 SMOKE_TEST_APP = "gpu-smoke-test"

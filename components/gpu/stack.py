@@ -12,8 +12,8 @@ from components.gpu.scheduling import SchedulingPolicy
 from components.gpu.smoke_test import GpuSmokeTest
 from components.gpu.teams import TeamNamespace
 from components.iam import OidcIdentity
-from stacks.settings import PlatformSettings
-from stacks.settings.gpu import GpuQuotaReport, gpu_quota_report, quota_warning
+from domain.settings import PlatformSettings
+from domain.settings.gpu import GpuQuotaReport, gpu_quota_report, quota_warning
 
 
 class GpuStack(pulumi.ComponentResource):

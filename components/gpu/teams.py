@@ -28,9 +28,9 @@ import pulumi_kubernetes as k8s
 from components.gpu.operator import GPU_RESOURCE, MONITORING_NAMESPACE
 from components.gpu.scheduling import INFERENCE_HIGH
 from components.namespace import PlatformNamespace
-from stacks import catalog
-from stacks.settings import PlatformSettings
-from stacks.settings.teams import TeamSettings
+from domain import catalog
+from domain.settings import PlatformSettings
+from domain.settings.teams import TeamSettings
 
 TEAM_LABEL = "mlplatform.io/team"
 WORKLOAD_POOL_KINDS = ("cpu", "gpu", "spot")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stacks.settings.observability import (
+from domain.settings.observability import (
     NULL_RECEIVER,
     SEVERITIES,
     AlertingSettings,

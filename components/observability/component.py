@@ -17,8 +17,8 @@ from components.namespace import PlatformNamespace
 from components.secret import opaque_secret
 from components.storage.database import DatabaseConnection
 from components.storage_class import DEFAULT_STORAGE_CLASS
-from stacks.settings import PlatformSettings
-from stacks.versions import CHARTS
+from domain.settings import PlatformSettings
+from domain.versions import CHARTS
 
 from .alerting import RECEIVER_SECRET, receiver_secrets
 from .dashboards import FOLDER, dashboards

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stacks.settings.observability import ObservabilitySettings
+from domain.settings.observability import ObservabilitySettings
 
 DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboards"
 FOLDER = "ML Platform"

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from stacks.settings.node_pools import POOL_LABEL
-from stacks.settings.observability import AlertSettings, LatencySloSettings, ObservabilitySettings
+from domain.settings.node_pools import POOL_LABEL
+from domain.settings.observability import AlertSettings, LatencySloSettings, ObservabilitySettings
 
 TEAM = "platform"
 RUNBOOK_BASE = "https://runbooks.prometheus-operator.dev/runbooks"

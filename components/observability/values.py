@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.availability import ZONE_KEY, zone_spread
-from stacks.settings import PlatformSettings
-from stacks.settings.node_pools import GPU_PRESENT_LABEL, POOL_LABEL, NodePoolSettings
-from stacks.settings.observability import ObservabilitySettings
+from domain.settings import PlatformSettings
+from domain.settings.node_pools import GPU_PRESENT_LABEL, POOL_LABEL, NodePoolSettings
+from domain.settings.observability import ObservabilitySettings
 
 from .alerting import RECEIVER_SECRET, alertmanager_config, receiver_secrets
 from .rules import prometheus_rules

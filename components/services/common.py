@@ -13,9 +13,9 @@ from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.ingress import alb_ingress
 from components.secret import opaque_secret  # noqa: F401  (re-exported for the services)
 from components.storage import RdsInstance, ServiceBucket, bucket_name, read_write_statements
-from stacks.settings import PlatformSettings
-from stacks.settings.node_pools import NodePoolSettings
-from stacks.settings.services import ServiceSettings, ServicesSettings
+from domain.settings import PlatformSettings
+from domain.settings.node_pools import NodePoolSettings
+from domain.settings.services import ServiceSettings, ServicesSettings
 
 MONITORING_NAMESPACE = "monitoring"
 SERVICE_ACCOUNT_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"

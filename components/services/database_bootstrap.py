@@ -22,7 +22,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.storage.database import DatabaseConnection
-from stacks.versions import IMAGES
+from domain.versions import IMAGES
 
 from .common import RESTRICTED_CONTAINER, RESTRICTED_POD, DatabaseServer, opaque_secret
 

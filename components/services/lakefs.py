@@ -23,8 +23,8 @@ import yaml
 from components.availability import chart_pod_labels, disruption_budget, zone_spread
 from components.helm import chart_release
 from components.namespace import PlatformNamespace
-from stacks.settings import PlatformSettings
-from stacks.versions import CHARTS, IMAGES
+from domain.settings import PlatformSettings
+from domain.versions import CHARTS, IMAGES
 
 from .common import (
     MONITORING_NAMESPACE,

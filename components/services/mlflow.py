@@ -21,8 +21,8 @@ import pulumi_random as random
 from components.availability import chart_pod_labels, disruption_budget, zone_anti_affinity
 from components.helm import chart_release
 from components.namespace import PlatformNamespace
-from stacks.settings import PlatformSettings
-from stacks.versions import CHARTS, IMAGES
+from domain.settings import PlatformSettings
+from domain.versions import CHARTS, IMAGES
 
 from .common import (
     MONITORING_NAMESPACE,

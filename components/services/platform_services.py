@@ -32,8 +32,8 @@ from components.ingress import LoadBalancerController
 from components.namespace import PlatformNamespace
 from components.storage import DatabaseConnection, DataKey, RdsInstance, rds_identifier
 from components.storage.database import Engine
-from stacks.settings import PlatformSettings
-from stacks.settings.services import ServicesSettings
+from domain.settings import PlatformSettings
+from domain.settings.services import ServicesSettings
 
 from .common import DatabaseServer, ServiceContext, opaque_secret
 from .database_bootstrap import AppDatabase
@@ -42,7 +42,7 @@ from .lakefs import Lakefs
 from .mlflow import Mlflow
 from .zenml import Zenml
 
-BOOTSTRAP_NAMESPACE = "platform-db"  # also in stacks.settings.services.SERVICE_NAMESPACES
+BOOTSTRAP_NAMESPACE = "platform-db"  # also in domain.settings.services.SERVICE_NAMESPACES
 GRAFANA_DB_USER = GRAFANA_DB_NAME = "grafana"
 SERVICE_ENGINES: dict[str, Engine] = {"keycloak": "postgres", "mlflow": "postgres", "lakefs": "postgres",
                                       "zenml": "mysql"}

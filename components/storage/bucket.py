@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from stacks.settings.services import BucketSettings
+from domain.settings.services import BucketSettings
 
 from .names import bounded_name
 

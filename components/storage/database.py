@@ -16,8 +16,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from stacks.settings.services import DatabaseSettings, DatabaseShape
-from stacks.versions import DATABASE_ENGINES
+from domain.settings.services import DatabaseSettings, DatabaseShape
+from domain.versions import DATABASE_ENGINES
 
 from .names import bounded_name
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.settings import PlatformSettings
+from domain.settings import PlatformSettings
 
 _MISSING = "-"
 

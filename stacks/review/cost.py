@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from domain.settings import PlatformSettings
 from stacks.offline import PlannedResource
-from stacks.settings import PlatformSettings
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 S3_BASELINE_GIB = 50  # assumed stored data per bucket for the baseline
@@ -105,7 +105,7 @@ def estimate(settings: PlatformSettings, resources: list[PlannedResource],
     ingresses = [r for r in resources if r.type == "kubernetes:networking.k8s.io/v1:Ingress"]
     if ingresses:
         fixed("load balancers", f"{len(ingresses)} ALB (LCUs extra)", len(ingresses) * rp["albPerHour"] * hours)
-    for r in resources:
+    for r in sorted(resources, key=lambda r: r.urn):
         if r.type == "aws:rds/instance:Instance":
             i = r.inputs
             cls = i.get("instanceClass", "")

@@ -7,8 +7,8 @@ import json
 from components.cluster import access_entries, coredns_configuration
 from components.iam import irsa_trust_policy
 from components.storage_class import default_storage_class_spec, ebs_csi_configuration
-from stacks.settings import load_settings
-from stacks.versions import EKS_ADDONS
+from domain.settings import load_settings
+from domain.versions import EKS_ADDONS
 from tests.conftest import evaluate_stack
 
 ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmins"

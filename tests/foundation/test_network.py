@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from components.network import flow_logs_policy, nat_gateway_count, subnet_tags
-from stacks.settings.network import NetworkSettings
+from domain.settings.network import NetworkSettings
 from tests.conftest import evaluate_stack
 
 

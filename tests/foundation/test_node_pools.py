@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.node_pools import eks_taints, metadata_options, root_volume, scaling_config
-from stacks.settings import load_settings
+from domain.settings import load_settings
 from tests.conftest import evaluate_stack
 from tests.foundation.test_settings import GPU_LARGE
 

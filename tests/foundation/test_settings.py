@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from stacks.settings import PlatformSettings, SettingsError, load_settings
-from stacks.settings.loader import deep_merge, merge_pools
+from domain.settings import PlatformSettings, SettingsError, load_settings
+from domain.settings.loader import deep_merge, merge_pools
 
 GPU_LARGE = {"name": "gpu-large", "kind": "gpu", "instanceTypes": ["p5.48xlarge"], "minSize": 0, "maxSize": 2,
              "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"},
@@ -37,7 +37,7 @@ INVALID = [
     ("dev", {"nodePools": [{"name": "gpu", "instanceTypes": ["g4ad.xlarge"]}]}, "mlplatform:nodePools[gpu]", "AMD GPUs"),
     ("dev", {"nodePools": [{"name": "gpu", "instanceTypes": ["g5.xlarge", "g5.12xlarge"]}]}, "mlplatform:nodePools[gpu]", "different GPU counts"),
     ("dev", {"nodePools": [{"name": "cpu", "instanceTypes": ["m7g.large"]}]}, "mlplatform:nodePools[cpu]", "does not match"),
-    ("dev", {"nodePools": [{"name": "cpu", "instanceTypes": ["m9x.huge"]}]}, "mlplatform:nodePools[cpu].instanceTypes", "stacks/catalog.py"),
+    ("dev", {"nodePools": [{"name": "cpu", "instanceTypes": ["m9x.huge"]}]}, "mlplatform:nodePools[cpu].instanceTypes", "domain/catalog.py"),
     ("dev", {"nodePools": [{"name": "cpu", "amiType": "AL2_x86_64"}]}, "mlplatform:nodePools[cpu].amiType", "AL2 is retired"),
     ("dev", {"nodePools": [{"name": "cpu", "amiType": "AL2023_x86_64_NVIDIA"}]}, "mlplatform:nodePools[cpu]", "STANDARD AMI"),
     ("dev", {"nodePools": [{"name": "Bad_Name", "kind": "cpu", "instanceTypes": ["m6i.large"], "minSize": 0, "maxSize": 1}]},

@@ -7,8 +7,8 @@ from typing import Any
 
 import pulumi
 
+from domain.settings import PlatformSettings, load_settings
 from stacks.offline import PlannedResource, PlatformMocks, RecordingMonitor
-from stacks.settings import PlatformSettings, load_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -18,7 +18,7 @@ from components.gpu.autoscaler import (
     expander_priorities,
     node_group_pattern,
 )
-from stacks.versions import IMAGES, KUBERNETES_VERSION
+from domain.versions import IMAGES, KUBERNETES_VERSION
 from tests.chart_keys import problems, skeleton
 from tests.gpu.helpers import GPU_SPOT_POOL, settings
 

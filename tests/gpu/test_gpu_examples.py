@@ -10,13 +10,13 @@ import pytest
 from components.gpu.autoscaler import SAFE_TO_EVICT
 from components.gpu.scheduling import SchedulingPolicy, priority_class_specs
 from components.gpu.teams import TeamNamespace
+from domain.settings.node_pools import GPU_TAINT_KEY, KIND_DEFAULTS, POOL_LABEL, SPOT_TAINT_KEY
 from examples import conventions, inference, preprocessing, training
 from examples.broken import BROKEN, broken_manifests
 from examples.manifests import KINDS, deploy
 from examples.program import build_examples, good_manifests
 from policy.mlpolicies.policies import BY_NAME
 from policy.mlpolicies.runner import load_stack_config, run_pack
-from stacks.settings.node_pools import GPU_TAINT_KEY, KIND_DEFAULTS, POOL_LABEL, SPOT_TAINT_KEY
 from tests.gpu.helpers import GPU_SPOT_POOL, TEAMS, policy_resources, run_program, settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from components.gpu.teams import (
     team_role_binding_spec,
     team_role_rules,
 )
-from stacks.versions import CHARTS, IMAGES
+from domain.versions import CHARTS, IMAGES
 from tests.gpu.helpers import GPU_SPOT_POOL, TEAMS, settings
 
 

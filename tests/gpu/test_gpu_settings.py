@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.settings import SettingsError, load_settings
-from stacks.settings.gpu import (
+from domain.settings import SettingsError, load_settings
+from domain.settings.gpu import (
     DEPLOY_DRIVER_LABEL,
     DEPLOY_TOOLKIT_LABEL,
     GpuQuotaReport,
@@ -14,7 +14,7 @@ from stacks.settings.gpu import (
     gpu_quota_report,
     quota_warning,
 )
-from stacks.versions import KUBERNETES_VERSION
+from domain.versions import KUBERNETES_VERSION
 from tests.gpu.helpers import GPU_SPOT_POOL, TEAMS, settings
 
 
@@ -174,7 +174,7 @@ def test_autoscaler_image_must_match_the_cluster_minor():
     assert autoscaler_image_minor() == KUBERNETES_VERSION
     assert autoscaler_image_minor("registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.5") == "1.33"
     (problem,) = problems_of("dev", cluster={"version": "1.33"})
-    assert problem.startswith("mlplatform:cluster.version: Cluster Autoscaler v1.34.") and "stacks/versions.py" in problem
+    assert problem.startswith("mlplatform:cluster.version: Cluster Autoscaler v1.34.") and "domain/versions.py" in problem
     # Without the autoscaler there is nothing to match.
     assert settings("dev", cluster={"version": "1.33"}, gpu={"autoscaler": {"enabled": False}})
 

@@ -10,10 +10,10 @@ import pytest
 
 from components.gpu import GpuStack
 from components.iam import OidcIdentity
+from domain.settings import SettingsError
+from domain.versions import CHARTS, KUBERNETES_VERSION
 from policy.mlpolicies.runner import load_stack_config, run_pack
 from stacks.offline import ACCOUNT_ID
-from stacks.settings import SettingsError
-from stacks.versions import CHARTS, KUBERNETES_VERSION
 from tests.conftest import evaluate_stack
 from tests.gpu.helpers import GPU_SPOT_POOL, RELEASE, TEAMS, policy_resources, run_program, settings
 

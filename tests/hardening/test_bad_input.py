@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
+from domain.settings import SettingsError, load_settings
+from domain.settings.loader import CONFIG_KEYS, PROJECT
 from stacks import plan
 from stacks.offline import evaluate
-from stacks.settings import SettingsError, load_settings
-from stacks.settings.loader import CONFIG_KEYS, PROJECT
 from tests.hardening.bad_input_corpus import CORPUS
 
 REGION_KEY = "aws:region"

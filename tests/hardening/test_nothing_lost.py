@@ -90,7 +90,7 @@ def test_everyday_changes_never_touch_replace_triggers(stack):
 
 def test_replace_triggers_are_not_settings():
     """No config key can name an engine or a bucket: they are fixed in code per service."""
-    from stacks.settings import PlatformSettings
+    from domain.settings import PlatformSettings
 
     def keys(model, prefix=""):
         for name, field in model.model_fields.items():

@@ -7,7 +7,7 @@ from typing import Any
 
 from components.observability.dashboards import dashboards
 from components.observability.rules import all_rules, prometheus_rules
-from stacks.settings import PlatformSettings, load_settings
+from domain.settings import PlatformSettings, load_settings
 
 STACKS = ("dev", "staging", "prod")
 

@@ -16,9 +16,9 @@ from components.observability.alerting import (
     receiver_secrets,
     secret_file,
 )
+from domain.settings import SettingsError, load_settings
+from domain.settings.observability import AlertingSettings
 from stacks.offline import ROOT, SECRET_MASK, evaluate, read_stack_config
-from stacks.settings import SettingsError, load_settings
-from stacks.settings.observability import AlertingSettings
 from tests.chart_keys import problems
 
 from .helpers import run_program, stack_settings

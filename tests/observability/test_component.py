@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.observability.values import DASHBOARD_LABEL, DASHBOARD_LABEL_VALUE
-from stacks.versions import CHARTS
+from domain.versions import CHARTS
 from tests.conftest import evaluate_stack
 
 from .helpers import STACKS, tolerates

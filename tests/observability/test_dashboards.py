@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.observability.dashboards import dashboard_files, dashboards
-from stacks.settings.observability import ObservabilitySettings
+from domain.settings.observability import ObservabilitySettings
 
 from .helpers import panels
 

@@ -160,7 +160,7 @@ def test_dev_may_choose_sqlite_and_prod_may_not():
     ev = evaluate_stack("dev", {"observability": {"grafana": {"database": "sqlite"}}})
     assert grafana(ev)["replicas"] == 1
     assert not [j for j in ev.of_type(JOB) if j.name == "services-grafana-db"]
-    from stacks.settings import SettingsError
+    from domain.settings import SettingsError
 
     for config, key in (({"database": "sqlite"}, "database"), ({"replicas": 1}, "replicas")):
         with pytest.raises(SettingsError) as err:
@@ -227,7 +227,7 @@ def test_grafana_ingress_works_without_any_service():
      "mlplatform:observability.grafana.ingress", "needs both host and certificateArn"),
 ])
 def test_grafana_ingress_settings_problems(config, key, fragment):
-    from stacks.settings import SettingsError
+    from domain.settings import SettingsError
 
     with pytest.raises(SettingsError) as err:
         stack_settings("prod", **config)

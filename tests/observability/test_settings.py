@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.settings import SettingsError
-from stacks.settings.observability import ENVIRONMENT_DEFAULTS, ObservabilitySettings
+from domain.settings import SettingsError
+from domain.settings.observability import ENVIRONMENT_DEFAULTS, ObservabilitySettings
 
 from .helpers import STACKS, observability, stack_settings
 

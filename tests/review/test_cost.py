@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from stacks import catalog
+from domain import catalog
+from domain.settings import load_settings
 from stacks.offline import PlannedResource
 from stacks.review.cost import PriceError, estimate, load_prices, nodes_at_rest
-from stacks.settings import load_settings
 from tests.conftest import evaluate_stack
 
 PRICES = {

@@ -10,7 +10,7 @@ import yaml
 
 from components.ingress import controller_values
 from components.services import keycloak, lakefs, mlflow, zenml
-from stacks.versions import IMAGES
+from domain.versions import IMAGES
 from tests.chart_keys import problems, schema_errors, unknown_keys
 
 from .helpers import ALL_INGRESS, MLOPS_POOL, settings, with_ingress

@@ -20,7 +20,7 @@ from components.services.database_bootstrap import (
     mysql_bootstrap_sql,
     postgres_bootstrap_sql,
 )
-from stacks.versions import IMAGES
+from domain.versions import IMAGES
 
 
 def statements(sql: str) -> list[str]:

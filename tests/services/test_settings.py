@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.settings import SettingsError
+from domain.settings import SettingsError
 
 from .helpers import AUTH_POOL, CERT, MLOPS_POOL, settings
 

@@ -10,8 +10,8 @@ import yaml
 
 from components.services.keycloak import INTERNAL_URL
 from components.services.platform_services import database_plan, port_forward_command, service_url
+from domain.versions import CHARTS
 from stacks.offline import SECRET_MASK, Evaluation, PlannedResource
-from stacks.versions import CHARTS
 from tests.conftest import STACKS, evaluate_stack
 
 from .helpers import ALL_INGRESS, MOCK_SECRET_MARKER, RELEASE, SECRET, SERVICE_NAMESPACES, scan, settings, unwrap

@@ -17,8 +17,8 @@ from components.storage.database import (
     rds_identifier,
 )
 from components.storage.names import bounded_name, partition
-from stacks.settings.services import BucketSettings, DatabaseSettings
-from stacks.versions import DATABASE_ENGINES
+from domain.settings.services import BucketSettings, DatabaseSettings
+from domain.versions import DATABASE_ENGINES
 
 from .helpers import settings
 

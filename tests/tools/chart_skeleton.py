@@ -1,11 +1,11 @@
 """Write the key skeletons of the pinned upstream charts (tests/fixtures/charts/<chart>.keys.json).
 
 Tests must not read the upstream charts (a clone of the project does not have them), so this script is
-run by hand whenever a chart is bumped in stacks/versions.py, against a folder holding each chart's
+run by hand whenever a chart is bumped in domain/versions.py, against a folder holding each chart's
 Chart.yaml, values.yaml (and charts/<subchart>/, values.schema.json) as published upstream for the pinned
 version, and its PROVENANCE.txt (`<chart>/<file> <- repository@commit:path` lines). Commit the output:
 
-    python tests/tools/chart_skeleton.py                       # every chart pinned in stacks/versions.py
+    python tests/tools/chart_skeleton.py                       # every chart pinned in domain/versions.py
     python tests/tools/chart_skeleton.py gpu-operator --upstream /path/to/charts
     python tests/tools/chart_skeleton.py --check               # fail if a fixture is not what it would write
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from stacks.versions import CHARTS  # noqa: E402
+from domain.versions import CHARTS  # noqa: E402
 from tests.chart_keys import FIXTURES, join, split_path, type_name  # noqa: E402
 
 UPSTREAM = Path("/work/shared/charts")
@@ -314,7 +314,7 @@ def render(doc: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("charts", nargs="*", help="charts to write (default: every chart pinned in stacks/versions.py)")
+    parser.add_argument("charts", nargs="*", help="charts to write (default: every chart pinned in domain/versions.py)")
     parser.add_argument("--upstream", type=Path, default=UPSTREAM,
                         help=f"folder holding the upstream charts and PROVENANCE.txt (default {UPSTREAM})")
     parser.add_argument("--out", type=Path, default=FIXTURES, help=f"where to write (default {FIXTURES})")

@@ -162,7 +162,7 @@ class NodePoolSettings(Settings):
             raise ValueError("no instance types. Fix: list at least one EC2 instance type.")
         unknown = [t for t in value if catalog.lookup(t) is None]
         if unknown:
-            raise ValueError(f"unknown instance types {unknown}. Fix: use a type listed in stacks/catalog.py, or add it there with its vCPU, memory and GPU count.")
+            raise ValueError(f"unknown instance types {unknown}. Fix: use a type listed in domain/catalog.py, or add it there with its vCPU, memory and GPU count.")
         if len(set(value)) != len(value):
             raise ValueError("an instance type is listed twice. Fix: list each type once.")
         return value

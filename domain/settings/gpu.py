@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 MigStrategy = Literal["none", "single", "mixed"]
 
-# GPU models (stacks/catalog.py `gpu_model`) that support Multi-Instance GPU.
+# GPU models (domain/catalog.py `gpu_model`) that support Multi-Instance GPU.
 MIG_CAPABLE_MODELS = frozenset({"A100", "A100-80GB", "A30", "H100", "H200"})
 # Node labels that tell the gpu-operator not to install the driver / toolkit on a node.
 DEPLOY_DRIVER_LABEL = "nvidia.com/gpu.deploy.driver"
@@ -137,7 +137,7 @@ class GpuSettings(Settings):
             problems.append(
                 f"{ns}:cluster.version: Cluster Autoscaler {IMAGES['cluster-autoscaler'].rsplit(':', 1)[-1]} is built "
                 f"for Kubernetes {image_minor}, and its minor version must match the cluster's "
-                f"({platform.cluster.version}). Fix: pin IMAGES['cluster-autoscaler'] in stacks/versions.py to a "
+                f"({platform.cluster.version}). Fix: pin IMAGES['cluster-autoscaler'] in domain/versions.py to a "
                 f"v{platform.cluster.version}.x release.")
         problems += driver_label_problems(platform)
         return problems
