@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.availability import zone_spread
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.ingress import allow_from_cidr_spec
@@ -31,6 +32,9 @@ METRICS_PORT = 8080  # prometheus.{operator,metricServer,webhooks}.port
 METRICS_API_PORT = 6443  # service.portHttpsTarget: the external metrics API the API server calls
 WEBHOOK_PORT = 9443  # the admission webhooks' container port
 SCALER_ROLE_PATH = "/keda-scalers/"  # IAM path of the roles the operator may assume
+# The `app` label of each part's pods (values.yaml's own anti-affinity example names them).
+POD_APP_LABELS = {"operator": "keda-operator", "metricsServer": "keda-operator-metrics-apiserver",
+                  "webhooks": "keda-admission-webhooks"}
 
 
 def scaler_role_pattern(account_id: str, region: str) -> str:
@@ -57,6 +61,8 @@ def keda_values(system_pool: NodePoolSettings, *, role_arn: str, replicas: int,
         "priorityClassName": "system-cluster-critical",  # scaling must survive node pressure
         "podIdentity": {"aws": {"irsa": {"enabled": True, "roleArn": role_arn}}},
         "podDisruptionBudget": {"operator": dict(budget), "metricServer": dict(budget), "webhooks": dict(budget)},
+        "topologySpreadConstraints": {part: zone_spread({"app": app}) if replicas > 1 else []
+                                      for part, app in POD_APP_LABELS.items()},
         "resources": {part: {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
                       for part in ("operator", "metricServer", "webhooks")},
         "prometheus": {"operator": monitor, "metricServer": monitor, "webhooks": monitor},
