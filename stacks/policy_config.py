@@ -108,9 +108,13 @@ def stacks() -> list[str]:
 
 
 def expected(stack: str) -> str:
-    path = CONFIG_DIR / f"{stack}.json"
+    path = Path(CONFIG_DIR) / f"{stack}.json"
     current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"all": "mandatory"}
     return render(with_platform_view(current, platform_view(stack_settings(stack))))
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,15 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = []
     for stack in stacks():
-        path: Path = CONFIG_DIR / f"{stack}.json"
+        path = Path(CONFIG_DIR) / f"{stack}.json"
         text = expected(stack)
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
         if args.check:
-            stale.append(str(path.relative_to(ROOT)))
+            stale.append(_shown(path))
         else:
             path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(ROOT)}")
+            print(f"wrote {_shown(path)}")
     if stale:
         print(f"out of date: {', '.join(stale)}. Fix: python -m stacks.policy_config", file=sys.stderr)
         return 1
