@@ -57,6 +57,14 @@ CHARTS: dict[str, ChartPin] = {
     ),
 }
 
+def split_image(image: str) -> tuple[str, str]:
+    """'registry/repo:tag' -> ('registry/repo', 'tag'); an image without a tag is an error."""
+    repository, _, tag = image.rpartition(":")
+    if not repository or "/" in tag:
+        raise ValueError(f"image {image!r} is not pinned to a tag")
+    return repository, tag
+
+
 # Container images the program sets itself (charts pin the rest).
 IMAGES: dict[str, str] = {
     # Cluster Autoscaler's minor version must match the cluster's Kubernetes minor version.
