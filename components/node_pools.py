@@ -8,7 +8,7 @@ API rather than on `k8s.io/cluster-autoscaler/node-template/*` tags. See compone
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -25,13 +25,13 @@ NODE_ROLE_POLICIES = (
 )
 
 
-def metadata_options() -> dict[str, Any]:
+def metadata_options() -> aws.ec2.LaunchTemplateMetadataOptionsArgsDict:
     """IMDSv2 only, one hop: pods cannot reach the node role's credentials through IMDS."""
     return {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1,
             "instance_metadata_tags": "disabled"}
 
 
-def root_volume(pool: NodePoolSettings) -> dict[str, Any]:
+def root_volume(pool: NodePoolSettings) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgsDict:
     """The encrypted gp3 root (AL2023) or data (Bottlerocket) volume of a pool's nodes."""
     device = "/dev/xvdb" if pool.is_bottlerocket else "/dev/xvda"
     return {"device_name": device, "ebs": {"volume_size": pool.disk_size_gib, "volume_type": "gp3",
@@ -50,7 +50,7 @@ class NodePools(pulumi.ComponentResource):
     """All node pools of the cluster. `groups[name]` is each pool's ManagedNodeGroup."""
 
     def __init__(self, name: str, pools: list[NodePoolSettings], cluster: eks.Cluster, cluster_name: str,
-                 subnet_ids: list[pulumi.Input[str]], tags: dict[str, str],
+                 subnet_ids: Sequence[pulumi.Input[str]], tags: dict[str, str],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:nodepools:NodePools", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
