@@ -4,7 +4,8 @@ Day two, as pinned by tests/foundation/test_day_two.py:
 - Kubernetes upgrades reach the nodes: pulumi-eks fills in a node group's `version` only when no launch
   template is given (nodejs/eks/nodes/nodegroup.ts, createManagedNodeGroup), and every pool has one, so
   each group gets `version` (the cluster's) and, where the pool pins it, `releaseVersion` explicitly.
-  Every other pool waits for the system pool, so a version bump rolls the system pool first.
+  Once the system pool is live, every other pool waits for it, so a version bump rolls it first (a new
+  stack still creates all pools in parallel).
 - Resizing never shrinks a pool: pulumi-eks's `ignoreScalingChanges` is `ignoreChanges` on
   `scalingConfig.desiredSize`, so a min/max change sends the desired size stored at creation, which
   resets a pool the autoscaler grew (pulumi-eks#321). Instead each group's desired size is read from
@@ -102,6 +103,13 @@ def desired_size(spec: GroupSpec, live: Sequence[int]) -> int:
     return min(max(max(live), spec.min_size), spec.max_size)
 
 
+def _desired(config: Any) -> int:
+    """desired_size of a DescribeNodegroup scaling config (a typed result, or a plain dict under mocks)."""
+    if isinstance(config, dict):
+        return int(config.get("desired_size", config.get("desiredSize", 0)))
+    return int(config.desired_size)
+
+
 def live_desired_sizes(cluster_name: str, prefix: str, opts: pulumi.InvokeOutputOptions) -> pulumi.Output[list[int]]:
     """Desired sizes of the live node groups named from `prefix` (none on a new cluster). The invoke waits
     for the cluster (opts.depends_on), so a preview of a new stack reads nothing."""
@@ -113,7 +121,7 @@ def live_desired_sizes(cluster_name: str, prefix: str, opts: pulumi.InvokeOutput
         groups = [aws.eks.get_node_group_output(cluster_name=cluster_name, node_group_name=n, opts=opts)
                   for n in matching]
         return pulumi.Output.all(*[g.scaling_configs for g in groups]).apply(
-            lambda configs: [int(c[0].desired_size) for c in configs if c])
+            lambda configs: [_desired(c[0]) for c in configs if c])
 
     return names.apply(sizes)
 
@@ -136,17 +144,30 @@ class NodePools(pulumi.ComponentResource):
         self._name, self._cluster, self._cluster_name = name, cluster, cluster_name
         self._subnet_ids, self._tags, self._version = subnet_ids, tags, kubernetes_version
         self._invoke = pulumi.InvokeOutputOptions(parent=self, depends_on=[cluster])
+        self._live: dict[str, pulumi.Output[list[int]]] = {}  # live desired sizes by name prefix
         # A pool is the resource others wait for: the node group, or a component over its groups per AZ.
         self.groups: dict[str, pulumi.Resource] = {}
-        # The system pool first: every other pool waits for it, so a version bump rolls it first.
-        ordered = sorted(pools, key=lambda p: p.kind != "system")
-        for pool in ordered:
-            system = [self.groups[p.name] for p in ordered if p.kind == "system" and p.name in self.groups]
-            self.groups[pool.name] = self._pool(pool, depends_on=[*attachments, *system])
+        system = next((p for p in pools if p.kind == "system"), None)
+        after_system: list[pulumi.Input[pulumi.Resource]] = []
+        if system is not None:
+            self.groups[system.name] = self._pool(system, depends_on=attachments)
+            # Once the system pool is live, every other pool waits for it, so that a version bump rolls the
+            # system pool first; a new stack creates all pools at once (no live group: no dependency).
+            system_group = self.groups[system.name]
+            after_system = [self._live_sizes(f"{cluster_name}-{system.name}-").apply(
+                lambda sizes: system_group if sizes else None)]
+        for pool in pools:
+            if pool is not system:
+                self.groups[pool.name] = self._pool(pool, depends_on=[*attachments, *after_system])
         self.names = [p.name for p in pools]
         self.register_outputs({"names": self.names})
 
-    def _pool(self, pool: NodePoolSettings, depends_on: list[pulumi.Resource]) -> pulumi.Resource:
+    def _live_sizes(self, prefix: str) -> pulumi.Output[list[int]]:
+        if prefix not in self._live:
+            self._live[prefix] = live_desired_sizes(self._cluster_name, prefix, self._invoke)
+        return self._live[prefix]
+
+    def _pool(self, pool: NodePoolSettings, depends_on: Sequence[pulumi.Input[pulumi.Resource]]) -> pulumi.Resource:
         name, cluster_name, tags = self._name, self._cluster_name, self._tags
         lt = aws.ec2.LaunchTemplate(
             f"{name}-{pool.name}",
@@ -165,7 +186,7 @@ class NodePools(pulumi.ComponentResource):
         groups = []
         for spec in specs:
             prefix = f"{cluster_name}-{pool.name}{spec.suffix}-"
-            live = live_desired_sizes(cluster_name, prefix, self._invoke)
+            live = self._live_sizes(prefix)
             groups.append(eks.ManagedNodeGroup(
                 f"{name}-{pool.name}{spec.suffix}",
                 cluster=self._cluster,
@@ -186,7 +207,7 @@ class NodePools(pulumi.ComponentResource):
                 # Not ignoreScalingChanges: the desired size sent is the live one (see the module docstring).
                 ignore_scaling_changes=False,
                 tags={**tags, "node-pool": pool.name},
-                opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
             ))
         if isinstance(parent, ZonalPool):
             parent.register_outputs({"groups": len(groups)})

@@ -241,6 +241,16 @@ class Evaluation:
         return {r.urn: r for r in self.resources}
 
 
+GENERATED_SUFFIX = "20261130094657123400000001"  # what the AWS provider appends to a name prefix
+
+
+def live_node_groups(ev: Evaluation) -> dict[str, int]:
+    """The node groups the planned stack would have once deployed (name -> desired size), to evaluate a change
+    to a live stack (evaluate(..., live_node_groups=...))."""
+    return {f"{r.inputs['nodeGroupNamePrefix']}{GENERATED_SUFFIX}": int(r.inputs["scalingConfig"]["desiredSize"])
+            for r in ev.of_type("eks:index:ManagedNodeGroup")}
+
+
 def read_stack_config(stack: str, root: Path = ROOT, path: str | Path | None = None) -> tuple[dict[str, Any], list[str]]:
     """Read Pulumi.<stack>.yaml as the engine would hand it to the program: key -> JSON string.
 

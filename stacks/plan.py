@@ -24,8 +24,15 @@ from typing import Any
 from components.gpu.report import plan_extra_section
 from domain.settings import SettingsError
 from domain.settings.node_pools import POOL_LABEL
-from stacks.offline import SECRET_MASK, Evaluation, PlannedResource, evaluate, read_stack_config
 from domain.versions import kubernetes_release
+from stacks.offline import (
+    SECRET_MASK,
+    Evaluation,
+    PlannedResource,
+    evaluate,
+    live_node_groups,
+    read_stack_config,
+)
 from stacks.review.changes import diff_plans, render_diff, roll_order
 from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate
@@ -234,8 +241,9 @@ def with_cluster_version(config: dict[str, Any], version: str) -> dict[str, Any]
 def upgrade_review(stack: str, version: str, config_file: str | None = None) -> str:
     """What bumping the stack's Kubernetes version to `version` changes, replaces and rolls, in order."""
     config, secret_keys = read_stack_config(stack, path=config_file)
-    before = evaluate(stack, config, secret_keys)
-    after = evaluate(stack, with_cluster_version(config, version), secret_keys)
+    deployed = live_node_groups(evaluate(stack, config, secret_keys))
+    before = evaluate(stack, config, secret_keys, live_node_groups=deployed)
+    after = evaluate(stack, with_cluster_version(config, version), secret_keys, live_node_groups=deployed)
     diff = diff_plans(before.resources, after.resources)
     text = render_diff(diff, roll_order(after.resources, diff.changed),
                        f"Stack '{stack}': Kubernetes {before.settings.cluster.version} -> {version}")

@@ -10,7 +10,7 @@ import pytest
 from components.node_pools import GroupSpec, desired_size, generated_name_pattern, group_specs
 from domain.settings import SettingsError, load_settings
 from domain.versions import KUBERNETES_RELEASES, KUBERNETES_VERSION
-from stacks.offline import evaluate, read_stack_config
+from stacks.offline import GENERATED_SUFFIX, evaluate, live_node_groups, read_stack_config
 from stacks.plan import upgrade_review, with_cluster_version
 from stacks.review.changes import MANAGED_NODE_GROUP, STATEFUL_TYPES, diff_plans, roll_order
 from stacks.review.zonal import zonal_claims, zonal_problems
@@ -89,8 +89,9 @@ def test_every_release_pins_the_autoscaler_of_its_own_minor_and_every_addon():
 @pytest.fixture(scope="module")
 def prod_upgrade():
     config, secrets = read_stack_config("prod")
-    before = evaluate("prod", config, secrets)
-    after = evaluate("prod", with_cluster_version(config, NEXT), secrets)
+    deployed = live_node_groups(evaluate_stack("prod"))  # prod is live: its node groups exist
+    before = evaluate("prod", config, secrets, live_node_groups=deployed)
+    after = evaluate("prod", with_cluster_version(config, NEXT), secrets, live_node_groups=deployed)
     return before, after, diff_plans(before.resources, after.resources)
 
 
@@ -114,6 +115,13 @@ def test_upgrading_rolls_the_system_pool_first(prod_upgrade):
     assert len(waves) == 2 and "pools-gpu" in waves[1]
 
 
+def test_a_new_stack_creates_its_pools_in_parallel():
+    """The system-first order needs a live system pool: creation does not pay for it."""
+    ev = evaluate_stack("prod")
+    system = next(g.urn for g in ev.of_type(MANAGED_NODE_GROUP) if g.name == "pools-system")
+    assert all(system not in g.all_dependencies for g in ev.of_type(MANAGED_NODE_GROUP))
+
+
 def test_the_upgrade_review_prints_the_figures():
     text = upgrade_review("dev", NEXT)
     assert "Kubernetes 1.34 -> 1.35: 8 resources updated (0 replaced), 0 added, 0 removed" in text
@@ -125,7 +133,7 @@ def test_the_upgrade_review_prints_the_figures():
 
 def live_name(prefix: str) -> str:
     """A node group name as the AWS provider generates it from a prefix."""
-    return prefix + "20261130094657123400000001"
+    return prefix + GENERATED_SUFFIX
 
 
 def test_generated_names_match_only_their_own_pool():
@@ -187,9 +195,10 @@ def test_the_zonal_check_catches_a_pool_across_zones_and_an_unbalanced_autoscale
     merged = type(monitoring[0])(**{**monitoring[0].__dict__, "inputs": {
         **monitoring[0].inputs, "subnetIds": [s for g in monitoring for s in g.inputs["subnetIds"]]}})
     broken = [r for r in ev.resources if r not in monitoring] + [merged]
-    (problem,) = zonal_problems(broken, 3)
-    assert "pool 'monitoring' has 1 node group(s)" in problem and "another AZ" in problem
-    release = next(r for r in ev.resources if r.name == "gpu-autoscaler")
+    problems = zonal_problems(broken, 3)
+    assert len(problems) == 2  # Prometheus and Alertmanager
+    assert all("pool 'monitoring' has 1 node group(s)" in p and "another AZ" in p for p in problems)
+    release = next(r for r in ev.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "cluster-autoscaler")
     values = {**release.inputs["values"], "extraArgs": {**release.inputs["values"]["extraArgs"],
                                                         "balance-similar-node-groups": "false"}}
     unbalanced = [r for r in ev.resources if r is not release] + [
