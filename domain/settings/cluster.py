@@ -18,7 +18,7 @@ _CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,99}$")
 
 
 class ClusterSettings(Settings):
-    name: str = ""  # empty: "mlplatform-<environment>"
+    name: str = ""  # the loader sets "mlplatform-<stack>" when config leaves it empty
     version: str = KUBERNETES_VERSION
     endpoint_public_access: bool = False
     public_access_cidrs: list[str] = Field(default_factory=list)
