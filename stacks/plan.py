@@ -24,6 +24,7 @@ from components.gpu.report import plan_extra_section
 from domain.settings import SettingsError
 from domain.settings.node_pools import POOL_LABEL
 from stacks.offline import SECRET_MASK, Evaluation, PlannedResource, evaluate, read_stack_config
+from stacks.review import ci_access
 from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate
 from stacks.review.critical_path import CriticalPath, critical_path
@@ -155,7 +156,7 @@ def render_text(ev: Evaluation, rv: Review) -> str:
 
 
 # Extra sections contributed by parts of the platform: (title, fn(evaluation) -> text or "").
-EXTRA_SECTIONS: list[tuple[str, Any]] = [plan_extra_section()]
+EXTRA_SECTIONS: list[tuple[str, Any]] = [plan_extra_section(), ci_access.plan_extra_section()]
 
 
 def resource_json(r: PlannedResource) -> dict[str, Any]:

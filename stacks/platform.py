@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import EksCluster
+from components.deploy_runner import DeployRunner
 from components.gpu import GpuStack
 from components.identity import OidcClient
 from components.network import Network
@@ -34,6 +35,8 @@ class Platform:
     services: PlatformServices | None = None
     # OIDC clients of Keycloak's platform realm by client id ("grafana", "mlflow"); empty without Keycloak.
     oidc_clients: dict[str, OidcClient] = field(default_factory=dict)
+    # The CI runner inside the VPC (ci.runner 'codebuild'); None when CI runs outside.
+    runner: DeployRunner | None = None
 
 
 def waits_for(*resources: pulumi.Resource) -> pulumi.ResourceTransformation:
@@ -58,6 +61,10 @@ def build_platform(settings: PlatformSettings) -> Platform:
     network = Network("network", settings.network, settings.cluster_name, opts=with_aws)
     cluster = EksCluster("cluster", settings, network.vpc_id, network.private_subnet_ids,
                          network.public_subnet_ids, opts=with_aws)
+    # CI reaches the private API from inside the VPC; created with the cluster in a first deploy (README).
+    runner = DeployRunner("ci-runner", settings.ci, settings.cluster_name, settings.region, network.vpc_id,
+                          network.private_subnet_ids, cluster.node_security_group_id,
+                          opts=with_aws) if settings.ci.runner == "codebuild" else None
     node_pools = NodePools("pools", settings.pools, cluster.eks, settings.cluster_name,
                            network.private_subnet_ids, settings.resource_tags, opts=with_aws)
     system_pool = node_pools.groups[settings.system_pool.name]
@@ -91,4 +98,4 @@ def build_platform(settings: PlatformSettings) -> Platform:
     # Keycloak, MLflow, ZenML, lakeFS: each service's pods wait for their own node pool only.
     services.deploy_services(oidc_clients, monitoring_depends_on=[observability.release])
     return Platform(settings, network, cluster, node_pools, storage, gpu, observability,
-                    services=services, oidc_clients=oidc_clients)
+                    services=services, oidc_clients=oidc_clients, runner=runner)

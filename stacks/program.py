@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from components.deploy_runner import describe
 from domain.settings import PlatformSettings
 from stacks.platform import build_platform
 
@@ -28,6 +29,8 @@ def build_outputs(settings: PlatformSettings) -> dict[str, Any]:
         "grafanaUrl": observability.grafana_url,
         "prometheusUrl": observability.prometheus_url,
     }
+    if platform.runner is not None:
+        outputs["ciRunner"] = describe(platform.runner)
     if platform.services is not None:
         outputs.update(platform.services.outputs)
     return outputs
