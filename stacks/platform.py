@@ -15,6 +15,7 @@ from components.cluster import EksCluster
 from components.deploy_runner import DeployRunner
 from components.gpu import GpuStack
 from components.identity import OidcClient
+from components.keda import Keda
 from components.network import Network
 from components.node_pools import NodePools
 from components.observability import Observability
@@ -33,6 +34,7 @@ class Platform:
     gpu: GpuStack
     observability: Observability
     services: PlatformServices | None = None
+    keda: Keda | None = None
     # OIDC clients of Keycloak's platform realm by client id ("grafana", "mlflow"); empty without Keycloak.
     oidc_clients: dict[str, OidcClient] = field(default_factory=dict)
     # The CI runner inside the VPC (ci.runner 'codebuild'); None when CI runs outside.
@@ -97,5 +99,9 @@ def build_platform(settings: PlatformSettings) -> Platform:
     gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=[observability.release], opts=after_system)
     # Keycloak, MLflow, ZenML, lakeFS: each service's pods wait for their own node pool only.
     services.deploy_services(oidc_clients, monitoring_depends_on=[observability.release])
+    # KEDA (system pool): serving scales on Prometheus and SQS; its ServiceMonitors need the monitoring CRDs.
+    keda = Keda("keda", system_pool=settings.system_pool, region=settings.region, oidc=cluster.oidc,
+                vpc_cidr=network.vpc_cidr, replicas=2 if settings.is_production else 1,
+                depends_on=[observability.release], opts=after_system)
     return Platform(settings, network, cluster, node_pools, storage, gpu, observability,
-                    services=services, oidc_clients=oidc_clients, runner=runner)
+                    services=services, oidc_clients=oidc_clients, keda=keda, runner=runner)
