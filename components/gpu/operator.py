@@ -24,14 +24,13 @@ from components.namespace import PlatformNamespace
 from domain.settings import PlatformSettings
 from domain.settings.gpu import GpuSettings, operator_installs_driver
 from domain.settings.node_pools import POOL_LABEL, NodePoolSettings
+from domain.settings.observability import MONITORING_NAMESPACE
 from domain.versions import CHARTS
 
 GPU_OPERATOR_NAMESPACE = "gpu-operator"
-MONITORING_NAMESPACE = "monitoring"  # kube-prometheus-stack's namespace: scrapes the DCGM exporter
 GPU_RESOURCE = "nvidia.com/gpu"
 TIME_SLICING_CONFIG_MAP = "time-slicing-config"
 TIME_SLICING_PROFILE = "any"  # the device plugin config every GPU node uses (no per-node label needed)
-DCGM_EXPORTER_PORT = 9400
 
 
 def merged_tolerations(pools: Sequence[NodePoolSettings]) -> list[dict[str, str]]:

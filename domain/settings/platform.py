@@ -95,7 +95,6 @@ class PlatformSettings(Settings):
             if not self.cluster.deletion_protection:
                 problems.append(f"{ns}:cluster.deletionProtection: prod's cluster must have deletion protection. Fix: set it to true.")
         problems += self.access_problems()
-        problems += self.pool_reference_problems()
         problems += self.gpu.problems(self)
         problems += [p for team in self.teams for p in team.problems(self)]
         names = [t.name for t in self.teams]
@@ -110,9 +109,6 @@ class PlatformSettings(Settings):
                          f"observability.alerting.receivers[].secretKey, or remove it (pulumi config rm {ns}:{key})."
                          for key in unread]
         return problems
-
-    def pool_reference_problems(self) -> list[str]:
-        return []
 
     def access_problems(self) -> list[str]:
         """CI must reach the API, and every IAM principal gets exactly one access entry."""
@@ -162,6 +158,11 @@ class PlatformSettings(Settings):
 
     def pool(self, name: str) -> NodePoolSettings | None:
         return next((p for p in self.pools if p.name == name), None)
+
+    @property
+    def settings_keys(self) -> frozenset[str]:
+        """Every key of the settings, as config spells them."""
+        return frozenset(f.alias or n for n, f in type(self).model_fields.items())
 
     @property
     def cluster_name(self) -> str:

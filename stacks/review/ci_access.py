@@ -43,8 +43,3 @@ def ci_access_section(ev: Any) -> str:
     lines.append(table(["access entry", "principal", "access", "purpose"], access_table(s)))
     lines += [f"WARNING: {w}" for w in ci_access_warnings(s)]
     return "\n".join(lines)
-
-
-def plan_extra_section() -> tuple[str, Any]:
-    """(title, fn) for stacks.plan.EXTRA_SECTIONS."""
-    return TITLE, ci_access_section
