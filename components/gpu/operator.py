@@ -88,6 +88,11 @@ def dcgm_exporter_values(service_monitor: bool) -> dict[str, Any]:
     return {"enabled": True, "serviceMonitor": monitor}
 
 
+# Where the chart's values put the tolerations of its pods that run on GPU nodes (the policy pack's
+# chartTolerationPaths for gpu-operator is generated from this; a test checks the values below use it).
+AGENT_TOLERATION_PATHS = ("daemonsets.tolerations", "node-feature-discovery.worker.tolerations")
+
+
 def gpu_operator_values(settings: PlatformSettings, *, service_monitor: bool = True) -> dict[str, Any]:
     """Helm values of the gpu-operator chart (every key exists in the pinned chart's values.yaml)."""
     gpu_pools = settings.gpu_pools
