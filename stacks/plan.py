@@ -145,7 +145,7 @@ def render_text(ev: Evaluation, rv: Review) -> str:
     if releases:
         parts.append(section("Helm releases", table(["release", "chart", "version", "namespace", "pool"], releases)))
     parts.append(section(GPU_SECTION_TITLE, gpu_plan_section(ev)))
-    parts.append(section(ci_access.TITLE, ci_access.ci_access_section(ev)))
+    parts.append(section(ci_access.TITLE, ci_access.ci_access_section(ev, table)))
     parts.append(section("Policy verdicts", render_verdicts(rv.verdicts)))
     parts.append(section("Cost estimate", render_cost(rv.cost)))
     parts.append(section("Deployment critical path", render_path(rv.path)))

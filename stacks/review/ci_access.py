@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from components.cluster_access import access_table
@@ -23,9 +24,8 @@ def ci_access_warnings(settings: Any) -> list[str]:
     return warnings
 
 
-def ci_access_section(ev: Any) -> str:
-    from stacks.plan import table  # stacks.plan imports this module
-
+def ci_access_section(ev: Any, table: Callable[[list[str], list[list[str]]], str]) -> str:
+    """The section's text; `table` is the plan's table renderer (stacks.plan.table)."""
     s = ev.settings
     cs = s.cluster
     lines = []

@@ -6,6 +6,7 @@ import pytest
 
 from stacks import phase_one
 from stacks.offline import PlannedResource
+from stacks.plan import table
 from stacks.review.ci_access import ci_access_section
 from tests.conftest import evaluate_stack
 
@@ -62,7 +63,7 @@ def test_cli_exits_2_on_an_unknown_stack(capsys):
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_plan_section_lists_runner_endpoint_phase_one_and_entries(stack):
-    text = ci_access_section(evaluate_stack(stack))
+    text = ci_access_section(evaluate_stack(stack), table)
     assert f"CodeBuild project mlplatform-{stack}-deploy-runner" in text
     assert "API endpoint: private only" in text
     assert "0 call the Kubernetes API" in text
