@@ -94,9 +94,11 @@ def _kubeconfig(name: str, endpoint: str) -> dict[str, Any]:
 class PlatformMocks(pulumi.runtime.Mocks):
     """Realistic outputs for the resource types and invokes the platform uses."""
 
-    def __init__(self, region: str = "us-west-2"):
+    def __init__(self, region: str = "us-west-2", stack_outputs: dict[str, Any] | None = None):
         self.region = region
         self.inputs_by_name: dict[tuple[str, str], dict[str, Any]] = {}
+        # What a StackReference to the platform stack reads (a team project's plan evaluates the platform first).
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         inputs = dict(args.inputs)
@@ -105,7 +107,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
         name, typ = args.name, args.typ
         rid = f"{name}-id"
         out: dict[str, Any] = {**inputs}
-        if typ == "eks:index:Cluster":
+        if typ == "pulumi:pulumi:StackReference":
+            out.update({"outputs": self.stack_outputs, "secretOutputNames": []})
+        elif typ == "eks:index:Cluster":
             cluster_name = inputs.get("name", name)
             endpoint = f"https://{cluster_name.upper()}0123456789.gr7.{self.region}.eks.amazonaws.com"
             issuer = f"oidc.eks.{self.region}.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
@@ -218,6 +222,8 @@ class Evaluation:
     resources: list[PlannedResource]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    project: str = "mlplatform"
+    project_dir: Path | None = None  # a team project's directory (None: the platform)
 
     def of_type(self, typ: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == typ]
@@ -298,3 +304,36 @@ def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list
         err.planned = list(monitor.planned)  # type: ignore[attr-defined]
         raise
     return Evaluation(stack, holder.get("settings"), list(monitor.planned), resolved, secret_outputs)
+
+
+def project_name(project_dir: Path) -> str:
+    return str((yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {})["name"])
+
+
+def evaluate_project(project_dir: str | Path, stack: str) -> Evaluation:
+    """Run a team project's program (`<project_dir>/__main__.py`) under mocks, on top of its platform stack.
+
+    The project's `platformStack` config names the platform stack: it is evaluated first, and its outputs
+    answer the project's StackReference. The Evaluation carries the platform's settings (pools, prices).
+    """
+    import runpy
+
+    project_dir = Path(project_dir).resolve()
+    project = project_name(project_dir)
+    config, secret_keys = read_stack_config(stack, root=project_dir)
+    platform_stack = config.get(f"{project}:platformStack")
+    if not platform_stack:
+        raise FileNotFoundError(f"{project_dir.name}/Pulumi.{stack}.yaml has no {project}:platformStack. Fix: name "
+                                "the platform stack the project deploys onto.")
+    platform = evaluate(platform_stack)
+    mocks = PlatformMocks(region=platform.settings.region, stack_outputs=platform.outputs)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    try:
+        pulumi.runtime.test(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__"))()
+    except Exception as err:
+        err.planned = list(monitor.planned)  # type: ignore[attr-defined]
+        raise
+    return Evaluation(stack, platform.settings, list(monitor.planned), {}, set(), project=project,
+                      project_dir=project_dir)
