@@ -333,5 +333,23 @@ def parse(cls: type[Settings], data: dict, service: str) -> Settings:
         problems = []
         for e in err.errors():
             where = ".".join(str(p) for p in e["loc"]) or service
-            problems.append(f"{service}.{where}: {e['msg'].removeprefix('Value error, ')}")
+            message = e["msg"].removeprefix("Value error, ")
+            if "Fix:" not in message:
+                message += f". Fix: {generic_fix(e)}"
+            problems.append(f"{service}.{where}: {message}")
         raise ServingArgsError(service, problems) from None
+
+
+def generic_fix(error: dict) -> str:
+    """The fix of a built-in pydantic error (bounds, lengths, types, unknown or missing keys)."""
+    ctx, kind = error.get("ctx") or {}, error["type"]
+    if kind == "extra_forbidden":
+        return "remove the key (see the argument's documented fields)"
+    if kind == "missing":
+        return "set it"
+    for bound, text in (("ge", "at least"), ("gt", "more than"), ("le", "at most"), ("lt", "less than")):
+        if bound in ctx:
+            return f"use a value {text} {ctx[bound]}"
+    if "min_length" in ctx or "max_length" in ctx:
+        return f"give between {ctx.get('min_length', 0)} and {ctx.get('max_length', 'any number of')} items"
+    return "use a value of the documented type"
