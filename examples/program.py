@@ -22,7 +22,14 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.iam import OidcIdentity
-from components.serving import ModelService, PlatformEndpoints, ProcessingService, ServingArgsError
+from components.serving import (
+    ModelService,
+    PlatformEndpoints,
+    ProcessingService,
+    ServingArgsError,
+    validate_model_service,
+)
+from components.serving.args import ProcessingServiceArgs, parse
 from domain.settings import PlatformSettings, SettingsError, load_settings
 from examples import inference, preprocessing, training
 from examples.broken import broken_manifests
@@ -66,6 +73,22 @@ def build(config: pulumi.Config | None = None) -> dict[str, Any]:
     gpu_pool = pool_named(settings, config.get("gpuPool") or "gpu", "gpuPool")
     cpu_pool = pool_named(settings, config.get("cpuPool") or "cpu", "cpuPool")
 
+    # Every argument is checked before the first resource (a bad config registers nothing).
+    try:
+        llm_args = validate_model_service("llm", config.require_object("llm"), namespace=team.name,
+                                          pool=gpu_pool, team=team)
+        batch_args = validate_model_service("batch", config.require_object("batch"), namespace=team.name,
+                                            pool=gpu_pool, team=team)
+        parse(ProcessingServiceArgs, {"modelUrl": "http://placeholder", **config.require_object("preprocess")},
+              "preprocess")
+    except ServingArgsError as err:
+        raise SettingsError(err.problems) from None
+    # A team's GPU quota covers all its services together, not each one.
+    peak = llm_args.max_gpus + batch_args.max_gpus
+    if peak > team.gpu_quota:
+        raise SettingsError([f"llm, batch: may hold {peak} GPUs together at peak, over team '{team.name}' gpuQuota "
+                             f"{team.gpu_quota}. Fix: lower replicas.max, or raise the team's gpuQuota."])
+
     ref = pulumi.StackReference(config.get("platformStackRef") or settings.stack)
     aws_provider = aws.Provider("aws", region=settings.region)
     k8s_provider = k8s.Provider("platform", kubeconfig=ref.require_output("kubeconfig").apply(
@@ -81,19 +104,11 @@ def build(config: pulumi.Config | None = None) -> dict[str, Any]:
         region=settings.region,
     )
     common = {"namespace": team.name, "team": team, "platform": platform, "opts": opts}
-    try:
-        llm = ModelService("llm", config.require_object("llm"), pool=gpu_pool, **common)
-        batch = ModelService("batch", config.require_object("batch"), pool=gpu_pool, **common)
-        preprocess = ProcessingService("preprocess", {"modelUrl": llm.url, **config.require_object("preprocess")},
-                                       namespace=team.name, pool=cpu_pool, platform=platform, opts=opts)
-    except ServingArgsError as err:
-        raise SettingsError(err.problems) from None
+    llm = ModelService("llm", llm_args, pool=gpu_pool, **common)
+    batch = ModelService("batch", batch_args, pool=gpu_pool, **common)
+    preprocess = ProcessingService("preprocess", {"modelUrl": llm.url, **config.require_object("preprocess")},
+                                   namespace=team.name, pool=cpu_pool, platform=platform, opts=opts)
     services = {"llm": llm, "batch": batch, "preprocess": preprocess}
-    # A team's GPU quota covers all its services together, not each one.
-    peak = sum(s.args.max_gpus for s in (llm, batch))
-    if peak > team.gpu_quota:
-        raise SettingsError([f"llm, batch: may hold {peak} GPUs together at peak, over team '{team.name}' gpuQuota "
-                             f"{team.gpu_quota}. Fix: lower replicas.max, or raise the team's gpuQuota."])
     if config.get_bool("includeBroken"):
         deploy(broken_manifests(), opts)
     pulumi.export("llmUrl", llm.url)

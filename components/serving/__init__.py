@@ -19,7 +19,7 @@ from .args import (
     ServingArgsError,
     placement_problems,
 )
-from .component import ModelService, PlatformEndpoints, ProcessingService
+from .component import ModelService, PlatformEndpoints, ProcessingService, validate_model_service
 
 __all__ = [
     "BatchScaling",
@@ -36,4 +36,5 @@ __all__ = [
     "Replicas",
     "ServingArgsError",
     "placement_problems",
+    "validate_model_service",
 ]

@@ -69,6 +69,20 @@ def create(manifest: Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomRes
     return cls(manifest.name, **{to_snake(k): v for k, v in body.items()}, opts=opts)
 
 
+def validate_model_service(name: str, args: ModelServiceArgs | dict, *, namespace: str, pool: NodePoolSettings,
+                           team: TeamSettings) -> ModelServiceArgs:
+    """Parse and check a ModelService's arguments against the platform's contract; raise ServingArgsError."""
+    parsed = args if isinstance(args, ModelServiceArgs) else parse(ModelServiceArgs, args, name)
+    assert isinstance(parsed, ModelServiceArgs)
+    problems = placement_problems(parsed, pool, team)
+    if namespace != team.name:
+        problems.append(f"{name}: namespace '{namespace}' is not team '{team.name}'s namespace. Fix: deploy "
+                        "into the team's own namespace (its quota and priority rights apply there).")
+    if problems:
+        raise ServingArgsError(name, problems)
+    return parsed
+
+
 class ModelService(pulumi.ComponentResource):
     """A model from the MLflow registry served on the platform, online (HTTP, canaries) or batch (SQS, from zero).
 
@@ -78,14 +92,7 @@ class ModelService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelServiceArgs | dict, *, namespace: str, pool: NodePoolSettings,
                  team: TeamSettings, platform: PlatformEndpoints, opts: pulumi.ResourceOptions | None = None):
-        parsed = args if isinstance(args, ModelServiceArgs) else parse(ModelServiceArgs, args, name)
-        assert isinstance(parsed, ModelServiceArgs)
-        problems = placement_problems(parsed, pool, team)
-        if namespace != team.name:
-            problems.append(f"{name}: namespace '{namespace}' is not team '{team.name}'s namespace. Fix: deploy "
-                            "into the team's own namespace (its quota and priority rights apply there).")
-        if problems:
-            raise ServingArgsError(name, problems)
+        parsed = validate_model_service(name, args, namespace=namespace, pool=pool, team=team)
         super().__init__("mlplatform:serving:ModelService", name, None, opts)
         self.args = a = parsed
         child = pulumi.ResourceOptions(parent=self)
