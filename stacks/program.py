@@ -35,5 +35,7 @@ def build_outputs(settings: PlatformSettings) -> dict[str, Any]:
     if platform.services is not None:
         outputs.update(platform.services.outputs)
         # The MLflow bucket's SSE-KMS key: model readers (components/serving) decrypt artifacts with it.
-        outputs["servicesDataKeyArn"] = platform.services.data_key.arn
+        data_key = getattr(platform.services, "data_key", None)
+        if data_key is not None:
+            outputs["servicesDataKeyArn"] = data_key.arn
     return outputs
