@@ -146,6 +146,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
             out.update({"result": f"mock-{name}-Zq9x7Kp2Lm4Nw8Rt", "hex": "00ff" * 16, "b64Std": "bW9jaw=="})
         elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
             out.update({"latestVersion": 1, "arn": _arn("ec2", f"launch-template/lt-{rid}")})
+        elif typ == "aws:sqs/queue:Queue":
+            queue = inputs.get("name", name)
+            out.update({"arn": _arn("sqs", queue, self.region),
+                        "url": f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{queue}"})
         elif typ == "aws:ec2/eip:Eip":
             out.update({"publicIp": "198.51.100.10", "allocationId": f"eipalloc-{rid}"})
         elif typ.startswith("aws:"):
@@ -330,10 +334,26 @@ def evaluate_project(project_dir: str | Path, stack: str) -> Evaluation:
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys)
+    exports: dict[str, Any] = {}
+    secret_exports: set[str] = set()
+
+    def program():
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        root = pulumi.runtime.settings.get_root_resource()
+
+        async def collect() -> None:  # what the program exported (pulumi.export)
+            for key, value in dict(getattr(root, "outputs", {}) or {}).items():
+                out = pulumi.Output.from_input(value)
+                exports[key] = await out.future()
+                if await out.is_secret():
+                    secret_exports.add(key)
+
+        return collect()
+
     try:
-        pulumi.runtime.test(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__"))()
+        pulumi.runtime.test(program)()
     except Exception as err:
         err.planned = list(monitor.planned)  # type: ignore[attr-defined]
         raise
-    return Evaluation(stack, platform.settings, list(monitor.planned), {}, set(), project=project,
-                      project_dir=project_dir)
+    return Evaluation(stack, platform.settings, list(monitor.planned), exports, secret_exports,
+                      project=project, project_dir=project_dir)

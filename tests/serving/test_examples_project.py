@@ -90,3 +90,11 @@ def test_bad_config_fails_before_any_resource(tmp_path):
         evaluate_project(tmp_path, "dev")
     assert "weights sum to 60" in str(err.value)
     assert not [r for r in err.value.planned if r.custom]
+
+
+def test_the_plan_shows_exports_and_the_digest_gap():
+    ev, _ = project()
+    assert ev.outputs["llmUrl"] == "https://llm.dev.example.com"
+    assert ev.outputs["batchQueueUrl"].startswith("https://sqs.us-west-2.amazonaws.com/123456789012/")
+    # The MLflow image has no digest on record here: the gap is exported and printed, not hidden.
+    assert ev.outputs["imagesWithoutDigest"] == ["docker.io/burakince/mlflow:3.15.1"]
