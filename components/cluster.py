@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -53,7 +54,7 @@ class EksCluster(pulumi.ComponentResource):
     """An EKS cluster with no default node group; node pools attach to it separately."""
 
     def __init__(self, name: str, settings: PlatformSettings, vpc_id: pulumi.Input[str],
-                 private_subnet_ids: list[pulumi.Input[str]], public_subnet_ids: list[pulumi.Input[str]],
+                 private_subnet_ids: Sequence[pulumi.Input[str]], public_subnet_ids: Sequence[pulumi.Input[str]],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:cluster:EksCluster", name, None, opts)
         cs = settings.cluster
@@ -92,6 +93,8 @@ class EksCluster(pulumi.ComponentResource):
             public_access_cidrs=cs.public_access_cidrs if cs.endpoint_public_access else None,
             create_oidc_provider=True,
             deletion_protection=cs.deletion_protection,
+            # Explicit: EKS's default is EXTENDED support, billed per hour once the version leaves standard support.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=cs.upgrade_policy),
             vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=cs.addon_versions["vpc-cni"],
                                                   enable_network_policy=True),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
@@ -106,7 +109,7 @@ class EksCluster(pulumi.ComponentResource):
         )
 
         self.name = pulumi.Output.from_input(settings.cluster_name)
-        self.kubeconfig = pulumi.Output.secret(self.eks.kubeconfig_json)
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.eks.kubeconfig_json)
         self.endpoint = self.eks.kubeconfig.apply(lambda kc: kc["clusters"][0]["cluster"]["server"])
         self.oidc = OidcIdentity(self.eks.oidc_provider_arn, self.eks.oidc_issuer)
         # The EKS-created cluster security group is attached to every managed node: databases allow it.

@@ -90,7 +90,12 @@ class PlatformSettings(Settings):
                 problems.append(f"{ns}:protectStatefulResources: prod data must be protected from destroy. Fix: remove the override (it defaults to true).")
             if not self.cluster.deletion_protection:
                 problems.append(f"{ns}:cluster.deletionProtection: prod's cluster must have deletion protection. Fix: set it to true.")
-        problems += self.pool_reference_problems()
+        for pool in self.pools:
+            if pool.release_version and pool.release_minor and pool.release_minor != self.cluster.version:
+                problems.append(
+                    f"{ns}:nodePools[{pool.name}].releaseVersion: AMI release {pool.release_version} is built for "
+                    f"Kubernetes {pool.release_minor}, but cluster.version is {self.cluster.version}. Fix: set the "
+                    f"release_version of a {self.cluster.version} AMI, or remove it when bumping cluster.version.")
         problems += self.gpu.problems(self)
         problems += [p for team in self.teams for p in team.problems(self)]
         names = [t.name for t in self.teams]
@@ -105,9 +110,6 @@ class PlatformSettings(Settings):
                          f"observability.alerting.receivers[].secretKey, or remove it (pulumi config rm {ns}:{key})."
                          for key in unread]
         return problems
-
-    def pool_reference_problems(self) -> list[str]:
-        return []
 
     # Lookups ----------------------------------------------------------------------------------------
 
@@ -126,6 +128,11 @@ class PlatformSettings(Settings):
 
     def pool(self, name: str) -> NodePoolSettings | None:
         return next((p for p in self.pools if p.name == name), None)
+
+    @property
+    def settings_keys(self) -> frozenset[str]:
+        """Every key of the settings, as config spells them."""
+        return frozenset(f.alias or n for n, f in type(self).model_fields.items())
 
     @property
     def cluster_name(self) -> str:
