@@ -163,7 +163,9 @@ def render_text(ev: Evaluation, rv: Review) -> str:
     if releases:
         parts.append(section("Helm releases", table(["release", "chart", "version", "namespace", "pool"], releases)))
     parts.append(section(GPU_SECTION_TITLE, gpu_plan_section(ev)))
-    parts.append(section(ci_access.TITLE, ci_access.ci_access_section(ev, table)))
+    access = ci_access.ci_access_section(ev, table)
+    if access:
+        parts.append(section(ci_access.TITLE, access))
     zonal = render_zonal(ev)
     if zonal:
         parts.append(section("Zonal volumes", zonal))

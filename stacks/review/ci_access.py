@@ -25,7 +25,10 @@ def ci_access_warnings(settings: Any) -> list[str]:
 
 
 def ci_access_section(ev: Any, table: Callable[[list[str], list[list[str]]], str]) -> str:
-    """The section's text; `table` is the plan's table renderer (stacks.plan.table)."""
+    """The section's text ("" for a program without the platform's cluster, e.g. examples/); `table` is the
+    plan's table renderer (stacks.plan.table)."""
+    if not any(r.type == "mlplatform:cluster:EksCluster" for r in ev.resources):
+        return ""
     s = ev.settings
     cs = s.cluster
     lines = []
