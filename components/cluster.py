@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.availability import zone_spread
 from components.iam import OidcIdentity
-from domain.settings import PlatformSettings
-from domain.settings.node_pools import NodePoolSettings
+from domain.settings.cluster import ClusterSettings
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
@@ -31,13 +28,13 @@ def access_entries(principal_arns: list[str]) -> dict[str, eks.AccessEntryArgs]:
     return entries
 
 
-def coredns_configuration(system_pool: NodePoolSettings, replicas: int) -> dict[str, Any]:
-    return {
-        **system_pool.placement,
-        "replicaCount": replicas,
-        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
-        "topologySpreadConstraints": zone_spread({"k8s-app": "kube-dns"}, per_node=False),
-    }
+def coredns_addon_options(version: str) -> eks.CoreDnsAddonOptionsArgs:
+    """CoreDNS stays out of eks.Cluster: pulumi-eks creates its add-on inside the component whenever
+    `configurationValues` is set (`corednsExplicitlyEnabled` in nodejs/eks/cluster/cluster.ts) and waits for it
+    to be ACTIVE, yet every node group waits for the component, so the add-on could never get a node.
+    `enabled: False` with `skipDefaultNodeGroup` creates nothing; components/coredns.py installs it after the
+    system pool. The version is kept for reference only (the component ignores it when disabled)."""
+    return eks.CoreDnsAddonOptionsArgs(enabled=False, version=version)
 
 
 def kms_key_policy(account_id: str) -> str:
@@ -52,32 +49,29 @@ def kms_key_policy(account_id: str) -> str:
 class EksCluster(pulumi.ComponentResource):
     """An EKS cluster with no default node group; node pools attach to it separately."""
 
-    def __init__(self, name: str, settings: PlatformSettings, vpc_id: pulumi.Input[str],
-                 private_subnet_ids: list[pulumi.Input[str]], public_subnet_ids: list[pulumi.Input[str]],
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, cs: ClusterSettings, *, cluster_name: str, protect: bool, tags: dict[str, str],
+                 vpc_id: pulumi.Input[str], private_subnet_ids: list[pulumi.Input[str]],
+                 public_subnet_ids: list[pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:cluster:EksCluster", name, None, opts)
-        cs = settings.cluster
-        protect = settings.protect_stateful_resources
         caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.secrets_key = aws.kms.Key(
             f"{name}-secrets",
-            description=f"EKS secrets envelope encryption for {settings.cluster_name}",
+            description=f"EKS secrets envelope encryption for {cluster_name}",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=caller.account_id.apply(kms_key_policy),
             opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
         )
-        aws.kms.Alias(f"{name}-secrets", name=f"alias/{settings.cluster_name}-eks-secrets",
+        aws.kms.Alias(f"{name}-secrets", name=f"alias/{cluster_name}-eks-secrets",
                       target_key_id=self.secrets_key.key_id, opts=pulumi.ResourceOptions(parent=self))
 
         # Created before the cluster so that EKS writes into it: EKS's own would keep logs forever.
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane-logs", name=f"/aws/eks/{settings.cluster_name}/cluster",
+            f"{name}-control-plane-logs", name=f"/aws/eks/{cluster_name}/cluster",
             retention_in_days=cs.log_retention_days, opts=pulumi.ResourceOptions(parent=self))
-        system = settings.system_pool
         self.eks = eks.Cluster(
             name,
-            name=settings.cluster_name,
+            name=cluster_name,
             version=cs.version,
             vpc_id=vpc_id,
             private_subnet_ids=private_subnet_ids,
@@ -94,18 +88,15 @@ class EksCluster(pulumi.ComponentResource):
             deletion_protection=cs.deletion_protection,
             vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=cs.addon_versions["vpc-cni"],
                                                   enable_network_policy=True),
-            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
-                version=cs.addon_versions["coredns"],
-                configuration_values=coredns_configuration(system, replicas=max(2, min(system.min_size, 3))),
-            ),
+            coredns_addon_options=coredns_addon_options(cs.addon_versions["coredns"]),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=cs.addon_versions["kube-proxy"]),
-            tags=settings.resource_tags,
+            tags=tags,
             # Managed node groups use the EKS-created cluster security group; no extra groups needed.
             skip_default_security_groups=True,
             opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[log_group]),
         )
 
-        self.name = pulumi.Output.from_input(settings.cluster_name)
+        self.name = pulumi.Output.from_input(cluster_name)
         self.kubeconfig = pulumi.Output.secret(self.eks.kubeconfig_json)
         self.endpoint = self.eks.kubeconfig.apply(lambda kc: kc["clusters"][0]["cluster"]["server"])
         self.oidc = OidcIdentity(self.eks.oidc_provider_arn, self.eks.oidc_issuer)

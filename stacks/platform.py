@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import EksCluster
+from components.coredns import CoreDns
 from components.gpu import GpuStack
 from components.identity import OidcClient
 from components.network import Network
@@ -56,15 +57,21 @@ def build_platform(settings: PlatformSettings) -> Platform:
     with_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
 
     network = Network("network", settings.network, settings.cluster_name, opts=with_aws)
-    cluster = EksCluster("cluster", settings, network.vpc_id, network.private_subnet_ids,
-                         network.public_subnet_ids, opts=with_aws)
+    cluster = EksCluster("cluster", settings.cluster, cluster_name=settings.cluster_name,
+                         protect=settings.protect_stateful_resources, tags=settings.resource_tags,
+                         vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids,
+                         public_subnet_ids=network.public_subnet_ids, opts=with_aws)
     node_pools = NodePools("pools", settings.pools, cluster.eks, settings.cluster_name,
                            network.private_subnet_ids, settings.resource_tags, opts=with_aws)
     system_pool = node_pools.groups[settings.system_pool.name]
     # Add-ons run on the system pool: wait for it, and only for it.
     after_system = pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider},
                                           depends_on=[system_pool], transformations=[waits_for(system_pool)])
-    storage = ClusterStorage("storage", settings, cluster.name, cluster.oidc, cluster.k8s_provider,
+    CoreDns("coredns", cluster_name=cluster.name, version=settings.cluster.addon_versions["coredns"],
+            system_pool=settings.system_pool, opts=after_system)
+    storage = ClusterStorage("storage", addon_versions=settings.cluster.addon_versions,
+                             system_pool=settings.system_pool, reclaim_policy=settings.cluster.volume_reclaim_policy,
+                             cluster_name=cluster.name, oidc=cluster.oidc, k8s_provider=cluster.k8s_provider,
                              opts=after_system)
     # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
     oidc_clients = make_oidc_clients(settings, opts=with_aws)
