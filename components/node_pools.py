@@ -15,7 +15,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 
 from components.iam import AWS_MANAGED, service_trust_policy
-from domain.settings.node_pools import NodePoolSettings
+from domain.settings.node_pools import NodePoolSettings, node_group_name_prefix
 
 NODE_ROLE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
@@ -76,7 +76,7 @@ class NodePools(pulumi.ComponentResource):
             self.groups[pool.name] = eks.ManagedNodeGroup(
                 f"{name}-{pool.name}",
                 cluster=cluster,
-                node_group_name_prefix=f"{cluster_name}-{pool.name}-",
+                node_group_name_prefix=node_group_name_prefix(cluster_name, pool.name),
                 node_role_arn=self.node_role.arn,
                 subnet_ids=subnet_ids,  # every private subnet: each pool spans all AZs
                 instance_types=pool.instance_types,

@@ -21,6 +21,7 @@ from components.cluster import EksCluster
 from components.coredns import CoreDns
 from components.gpu import GpuStack
 from components.identity import OidcClient
+from components.keda import Keda
 from components.metrics_server import MetricsServer
 from components.monitoring_crds import PrometheusOperatorCrds
 from components.network import Network
@@ -44,6 +45,7 @@ class Platform:
     monitoring_crds: PrometheusOperatorCrds
     metrics_server: MetricsServer
     services: PlatformServices | None = None
+    keda: Keda | None = None
     # OIDC clients of Keycloak's platform realm by client id ("grafana", "mlflow"); empty without Keycloak.
     oidc_clients: dict[str, OidcClient] = field(default_factory=dict)
 
@@ -126,5 +128,9 @@ def build_platform(settings: PlatformSettings) -> Platform:
     # Keycloak, MLflow, ZenML, lakeFS: each service's pods wait for their own node pool only, their
     # ServiceMonitors for the CRDs.
     services.deploy_services(oidc_clients, monitoring_depends_on=monitoring_crds)
+    # KEDA (system pool): serving scales on Prometheus and SQS; its ServiceMonitors need the monitoring CRDs.
+    keda = Keda("keda", system_pool=settings.system_pool, region=settings.region, oidc=cluster.oidc,
+                vpc_cidr=network.vpc_cidr, replicas=2 if settings.is_production else 1,
+                depends_on=monitoring_crds, opts=after_system)
     return Platform(settings, network, cluster, node_pools, storage, gpu, observability, crds, metrics_server,
-                    services=services, oidc_clients=oidc_clients)
+                    services=services, oidc_clients=oidc_clients, keda=keda)

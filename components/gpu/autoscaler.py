@@ -51,7 +51,7 @@ from components.availability import zone_spread
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from domain.settings import PlatformSettings
-from domain.settings.node_pools import NodePoolSettings
+from domain.settings.node_pools import NodePoolSettings, node_group_name_prefix
 from domain.versions import CHARTS, IMAGES
 
 AUTOSCALER_NAMESPACE = "kube-system"
@@ -111,7 +111,7 @@ def autoscaler_policy(cluster_name: str, region: str, account_id: str, partition
 def node_group_pattern(cluster_name: str, pool: NodePoolSettings) -> str:
     """Regex matching the ASG of a pool's managed node group (`eks-<cluster>-<pool>-<timestamp>...-<uuid>`)."""
     # Cluster and pool names are letters, digits and '-' (validated), none of them special outside [].
-    return f"{cluster_name}-{pool.name}-[0-9]{{14,}}"
+    return f"{node_group_name_prefix(cluster_name, pool.name)}[0-9]{{14,}}"
 
 
 def pool_priority(pool: NodePoolSettings) -> int:

@@ -11,7 +11,7 @@ from .base import Settings, SettingsError
 from .cluster import ClusterSettings
 from .gpu import GpuSettings
 from .network import MAX_AZS, NetworkSettings
-from .node_pools import NodePoolSettings
+from .node_pools import NODE_GROUP_NAME_MAX, UNIQUE_SUFFIX_LENGTH, NodePoolSettings, node_group_name_fits
 from .observability import ObservabilitySettings
 from .services import ServicesSettings
 from .teams import TeamSettings
@@ -91,6 +91,7 @@ class PlatformSettings(Settings):
             if not self.cluster.deletion_protection:
                 problems.append(f"{ns}:cluster.deletionProtection: prod's cluster must have deletion protection. Fix: set it to true.")
         problems += self.pool_reference_problems()
+        problems += self.node_group_name_problems()
         problems += self.gpu.problems(self)
         problems += [p for team in self.teams for p in team.problems(self)]
         names = [t.name for t in self.teams]
@@ -108,6 +109,26 @@ class PlatformSettings(Settings):
 
     def pool_reference_problems(self) -> list[str]:
         return []
+
+    def node_group_name_problems(self) -> list[str]:
+        """Each pool's node group is named `<cluster>-<pool>-` + a 26-character suffix, at most 63 in all. Too
+        long for the system pool (always there): the cluster name is at fault; else the pools that overflow."""
+        budget = NODE_GROUP_NAME_MAX - UNIQUE_SUFFIX_LENGTH - 2  # characters left for cluster and pool names
+        too_long = [p.name for p in self.pools if not node_group_name_fits(self.cluster_name, p.name)]
+        if not too_long:
+            return []
+        why = (f"an EKS node group name is `<cluster>-<pool>-` plus a {UNIQUE_SUFFIX_LENGTH}-character unique "
+               f"suffix, at most {NODE_GROUP_NAME_MAX} characters, so cluster and pool names share {budget}")
+        cluster = self.cluster_name
+        system = next((p.name for p in self.pools if p.kind == "system"), "system")
+        if system in too_long:
+            longest = max(too_long, key=len)
+            key = "cluster.name" if self.cluster.name else "cluster.name (default mlplatform-<stack>)"
+            return [f"{self.project}:{key}: '{cluster}' ({len(cluster)} characters) is too long for node pools "
+                    f"{too_long}: {why}. Fix: set cluster.name to at most {budget - len(longest)} characters."]
+        return [f"{self.project}:nodePools[{pool}].name: '{pool}' is too long for cluster '{cluster}': {why}. "
+                f"Fix: shorten the pool name to at most {budget - len(cluster)} characters, or cluster.name."
+                for pool in too_long]
 
     # Lookups ----------------------------------------------------------------------------------------
 

@@ -73,6 +73,11 @@ TABLE = [
        "topologySpreadConstraints", {"app.kubernetes.io/instance": "cluster-autoscaler"}),
     Ha("metrics-server", "metrics-server", "metrics-server", "replicas", "podDisruptionBudget",
        "topologySpreadConstraints", {"app.kubernetes.io/name": "metrics-server", "app.kubernetes.io/instance": "metrics-server"}),
+    *(Ha(f"keda {part}", "keda", "keda", f"{part}.replicaCount", f"podDisruptionBudget.{budget}",
+         f"topologySpreadConstraints.{part}", {"app": app})
+      for part, budget, app in (("operator", "operator", "keda-operator"),
+                                ("metricsServer", "metricServer", "keda-operator-metrics-apiserver"),
+                                ("webhooks", "webhooks", "keda-admission-webhooks"))),
     Ha("coredns", COREDNS, COREDNS, "replicaCount", "podDisruptionBudget", "topologySpreadConstraints",
        {"k8s-app": "kube-dns"}),
 ]

@@ -151,3 +151,23 @@ def test_plan_prints_the_first_deploy_section_and_fails_on_a_stuck_resource(monk
     assert doc["firstDeploy"]["ok"] is False
     assert any(w["stuck"] and w["name"] == "services-mlflow-release" for w in doc["firstDeploy"]["waiters"])
     assert "error: first deploy: services-mlflow-release" in captured.err
+
+
+def test_database_bootstrap_jobs_wait_for_the_ingress_rule_of_their_database(stack_eval):
+    """The instance alone is not enough: until its ingress rule exists, the Job's connections time out."""
+    rules = {r.parent: r.urn for r in stack_eval.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+             if r.parent.split("::")[-2].endswith("RdsInstance")}
+    instances = {r.inputs["identifier"]: r.parent for r in stack_eval.of_type("aws:rds/instance:Instance")}
+    jobs = [r for r in stack_eval.of_type("kubernetes:batch/v1:Job") if r.name.endswith("-db")]
+    assert jobs and len(rules) == len(instances)
+    for job in jobs:
+        env = job.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+        host = next(e["value"] for e in env if e["name"] in ("PGHOST", "DB_HOST"))
+        database = instances[host.split(".", 1)[0]]
+        assert rules[database] in job.all_dependencies, job.name
+
+
+def test_node_group_names_fit_63_characters(stack_eval):
+    from domain.settings.node_pools import NODE_GROUP_NAME_MAX, UNIQUE_SUFFIX_LENGTH
+    for group in stack_eval.of_type("eks:index:ManagedNodeGroup"):
+        assert len(group.inputs["nodeGroupNamePrefix"]) + UNIQUE_SUFFIX_LENGTH <= NODE_GROUP_NAME_MAX
