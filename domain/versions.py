@@ -67,6 +67,14 @@ CHARTS: dict[str, ChartPin] = {
     "keda": ChartPin("keda", "2.20.2", "https://kedacore.github.io/charts", "2.20.2"),
 }
 
+def split_image(image: str) -> tuple[str, str]:
+    """'registry/repo:tag' -> ('registry/repo', 'tag'); an image without a tag is an error."""
+    repository, _, tag = image.rpartition(":")
+    if not repository or "/" in tag:
+        raise ValueError(f"image {image!r} is not pinned to a tag")
+    return repository, tag
+
+
 # Container images the program sets itself (charts pin the rest).
 IMAGES: dict[str, str] = {
     # Cluster Autoscaler's minor version must match the cluster's Kubernetes minor version.

@@ -90,7 +90,6 @@ class PlatformSettings(Settings):
                 problems.append(f"{ns}:protectStatefulResources: prod data must be protected from destroy. Fix: remove the override (it defaults to true).")
             if not self.cluster.deletion_protection:
                 problems.append(f"{ns}:cluster.deletionProtection: prod's cluster must have deletion protection. Fix: set it to true.")
-        problems += self.pool_reference_problems()
         problems += self.node_group_name_problems()
         problems += self.gpu.problems(self)
         problems += [p for team in self.teams for p in team.problems(self)]
@@ -106,9 +105,6 @@ class PlatformSettings(Settings):
                          f"observability.alerting.receivers[].secretKey, or remove it (pulumi config rm {ns}:{key})."
                          for key in unread]
         return problems
-
-    def pool_reference_problems(self) -> list[str]:
-        return []
 
     def node_group_name_problems(self) -> list[str]:
         """Each pool's node group is named `<cluster>-<pool>-` + a 26-character suffix, at most 63 in all. Too
@@ -147,6 +143,11 @@ class PlatformSettings(Settings):
 
     def pool(self, name: str) -> NodePoolSettings | None:
         return next((p for p in self.pools if p.name == name), None)
+
+    @property
+    def settings_keys(self) -> frozenset[str]:
+        """Every key of the settings, as config spells them."""
+        return frozenset(f.alias or n for n, f in type(self).model_fields.items())
 
     @property
     def cluster_name(self) -> str:

@@ -17,16 +17,14 @@ resolved by the methods below from `PlatformSettings.environment`, so a stack on
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import Settings, check_cidrs
-
-if TYPE_CHECKING:
-    from .node_pools import NodePoolSettings
-    from .platform import PlatformSettings
+from .node_pools import NodePoolSettings
 
 SERVICE_NAMES = ("keycloak", "mlflow", "zenml", "lakefs")
 # Namespaces the services own (one per service, plus the database bootstrap namespace).
@@ -45,6 +43,26 @@ _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
 _INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class ServicesPlatform(Protocol):
+    """What the services' lookups and checks read of the platform (PlatformSettings is one)."""
+
+    @property
+    def project(self) -> str: ...
+    @property
+    def environment(self) -> str: ...
+    @property
+    def is_production(self) -> bool: ...
+    @property
+    def pools(self) -> list[NodePoolSettings]: ...
+    @property
+    def teams(self) -> Sequence[Named]: ...
+    def pool(self, name: str) -> NodePoolSettings | None: ...
 
 
 @dataclass(frozen=True)
@@ -213,7 +231,7 @@ class ServicesSettings(Settings):
     def any_ingress(self) -> bool:
         return any(self.service(n).ingress.enabled for n in self.enabled_services)
 
-    def pool_name(self, name: str, platform: PlatformSettings) -> str:
+    def pool_name(self, name: str, platform: ServicesPlatform) -> str:
         """The pool a service runs on: the configured one, else the dedicated pool if it exists, else cpu."""
         configured = self.service(name).pool
         if configured:
@@ -221,24 +239,24 @@ class ServicesSettings(Settings):
         dedicated = DEDICATED_POOLS[name]
         return dedicated if platform.pool(dedicated) is not None else DEFAULT_POOL
 
-    def pool_for(self, name: str, platform: PlatformSettings) -> NodePoolSettings:
+    def pool_for(self, name: str, platform: ServicesPlatform) -> NodePoolSettings:
         pool = platform.pool(self.pool_name(name, platform))
         if pool is None:
             raise KeyError(f"services.{name}: pool {self.pool_name(name, platform)!r} does not exist")
         return pool
 
-    def client_namespaces(self, name: str, platform: PlatformSettings) -> list[str]:
+    def client_namespaces(self, name: str, platform: ServicesPlatform) -> list[str]:
         """Namespaces (besides monitoring) allowed to call a service: configured ones, plus every team's."""
         teams = [t.name for t in platform.teams] if name in TEAM_CLIENT_SERVICES else []
         return list(dict.fromkeys([*self.service(name).allow_from_namespaces, *teams]))
 
-    def replicas(self, name: str, platform: PlatformSettings) -> int:
+    def replicas(self, name: str, platform: ServicesPlatform) -> int:
         configured = self.service(name).replicas
         return configured if configured is not None else (2 if platform.is_production else 1)
 
     # Cross-section checks ------------------------------------------------------------------------------
 
-    def problems(self, platform: PlatformSettings) -> list[str]:
+    def problems(self, platform: ServicesPlatform) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""
         ns = f"{platform.project}:services"
         problems: list[str] = []
