@@ -28,13 +28,13 @@ def access_entries(principal_arns: list[str]) -> dict[str, eks.AccessEntryArgs]:
     return entries
 
 
-def coredns_addon_options(version: str) -> eks.CoreDnsAddonOptionsArgs:
+def coredns_addon_options() -> eks.CoreDnsAddonOptionsArgs:
     """CoreDNS stays out of eks.Cluster: pulumi-eks creates its add-on inside the component whenever
     `configurationValues` is set (`corednsExplicitlyEnabled` in nodejs/eks/cluster/cluster.ts) and waits for it
     to be ACTIVE, yet every node group waits for the component, so the add-on could never get a node.
     `enabled: False` with `skipDefaultNodeGroup` creates nothing; components/coredns.py installs it after the
-    system pool. The version is kept for reference only (the component ignores it when disabled)."""
-    return eks.CoreDnsAddonOptionsArgs(enabled=False, version=version)
+    system pool, pinned (`cluster.addonVersions.coredns`)."""
+    return eks.CoreDnsAddonOptionsArgs(enabled=False)
 
 
 def kms_key_policy(account_id: str) -> str:
@@ -90,7 +90,7 @@ class EksCluster(pulumi.ComponentResource):
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=cs.upgrade_policy),
             vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=cs.addon_versions["vpc-cni"],
                                                   enable_network_policy=True),
-            coredns_addon_options=coredns_addon_options(cs.addon_versions["coredns"]),
+            coredns_addon_options=coredns_addon_options(),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=cs.addon_versions["kube-proxy"]),
             tags=tags,
             # Managed node groups use the EKS-created cluster security group; no extra groups needed.

@@ -96,7 +96,7 @@ CORPUS: list[tuple[str, dict[str, Any], str, str]] = [
     ("prod", {"network": {"natGateways": "single"}}, "mlplatform:network.natGateways", "NAT gateway per AZ"),
     # cluster -------------------------------------------------------------------------------------------
     ("dev", {"cluster": {"name": "ml-platform-research-cluster-eu"}}, "mlplatform:cluster.name",
-     "Fix: set cluster.name to at most 25 characters"),
+     "Fix: set cluster.name to at most 21 characters"),
     ("dev", {"nodePools": [{"name": "gpu-inference-a100-large", "kind": "gpu", "minSize": 0, "maxSize": 1}]},
      "mlplatform:nodePools[gpu-inference-a100-large].name", "shorten the pool name to at most 21 characters"),
     ("dev", {"cluster": {"version": "1.33"}}, "mlplatform:cluster", "cluster.addonVersions.kube-proxy"),

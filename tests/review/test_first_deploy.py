@@ -48,9 +48,9 @@ def test_every_stack_deploys_from_nothing(stack_eval):
 def test_the_old_coredns_wiring_is_caught(monkeypatch):
     """Before the fix: configurationValues inside eks.Cluster, no add-on of our own after the system pool."""
 
-    def old_options(version: str) -> eks.CoreDnsAddonOptionsArgs:
+    def old_options() -> eks.CoreDnsAddonOptionsArgs:
         settings = evaluate_stack("dev").settings
-        return eks.CoreDnsAddonOptionsArgs(version=version,
+        return eks.CoreDnsAddonOptionsArgs(version=settings.cluster.addon_versions["coredns"],
                                            configuration_values=coredns_configuration(settings.system_pool, 2))
 
     monkeypatch.setattr(components.cluster, "coredns_addon_options", old_options)
