@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -50,8 +51,8 @@ class EksCluster(pulumi.ComponentResource):
     """An EKS cluster with no default node group; node pools attach to it separately."""
 
     def __init__(self, name: str, cs: ClusterSettings, *, cluster_name: str, protect: bool, tags: dict[str, str],
-                 vpc_id: pulumi.Input[str], private_subnet_ids: list[pulumi.Input[str]],
-                 public_subnet_ids: list[pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None):
+                 vpc_id: pulumi.Input[str], private_subnet_ids: Sequence[pulumi.Input[str]],
+                 public_subnet_ids: Sequence[pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:cluster:EksCluster", name, None, opts)
         caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.secrets_key = aws.kms.Key(
@@ -99,7 +100,7 @@ class EksCluster(pulumi.ComponentResource):
         )
 
         self.name = pulumi.Output.from_input(cluster_name)
-        self.kubeconfig = pulumi.Output.secret(self.eks.kubeconfig_json)
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.eks.kubeconfig_json)
         self.endpoint = self.eks.kubeconfig.apply(lambda kc: kc["clusters"][0]["cluster"]["server"])
         self.oidc = OidcIdentity(self.eks.oidc_provider_arn, self.eks.oidc_issuer)
         # The EKS-created cluster security group is attached to every managed node: databases allow it.
