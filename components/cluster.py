@@ -10,23 +10,24 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.cluster_access import AccessGrant
 from components.iam import OidcIdentity
 from domain.settings.cluster import ClusterSettings
 
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
-
-def access_entries(principal_arns: list[str]) -> dict[str, eks.AccessEntryArgs]:
-    """Cluster-admin access entries, one per principal, keyed by a stable name."""
-    entries = {}
-    for arn in principal_arns:
-        key = arn.rsplit("/", 1)[-1].lower()[:50]
-        entries[key] = eks.AccessEntryArgs(
-            principal_arn=arn,
-            access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
-                policy_arn=CLUSTER_ADMIN_POLICY, access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))},
+def access_entries(grants: Sequence[AccessGrant], account_id: pulumi.Input[str]) -> dict[str, eks.AccessEntryArgs]:
+    """The cluster's explicit access entries (components/cluster_access.py `access_grants`), keyed by a stable name."""
+    account = pulumi.Output.from_input(account_id)
+    return {
+        g.key: eks.AccessEntryArgs(
+            principal_arn=account.apply(g.principal_arn),
+            kubernetes_groups=list(g.groups) or None,
+            access_policies={"policy": eks.AccessPolicyAssociationArgs(
+                policy_arn=g.policy_arn, access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))}
+            if g.policy_arn else None,
         )
-    return entries
+        for g in grants
+    }
 
 
 def coredns_addon_options() -> eks.CoreDnsAddonOptionsArgs:
@@ -51,7 +52,7 @@ class EksCluster(pulumi.ComponentResource):
     """An EKS cluster with no default node group; node pools attach to it separately."""
 
     def __init__(self, name: str, cs: ClusterSettings, *, cluster_name: str, protect: bool, tags: dict[str, str],
-                 vpc_id: pulumi.Input[str], private_subnet_ids: Sequence[pulumi.Input[str]],
+                 access: Sequence[AccessGrant], vpc_id: pulumi.Input[str], private_subnet_ids: Sequence[pulumi.Input[str]],
                  public_subnet_ids: Sequence[pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:cluster:EksCluster", name, None, opts)
         caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -79,7 +80,7 @@ class EksCluster(pulumi.ComponentResource):
             public_subnet_ids=public_subnet_ids,
             skip_default_node_group=True,
             authentication_mode=eks.AuthenticationMode.API,
-            access_entries=access_entries(cs.admin_principal_arns),
+            access_entries=access_entries(access, caller.account_id),
             encryption_config_key_arn=self.secrets_key.arn,
             enabled_cluster_log_types=cs.log_types,
             endpoint_private_access=True,
