@@ -3,6 +3,7 @@
     python -m stacks.plan --stack dev             # readable plan
     python -m stacks.plan --stack prod --json     # everything below as JSON, every resource, secrets masked
     python -m stacks.plan --compare dev prod      # two stacks side by side
+    python -m stacks.plan --stack prod --settings # the effective settings (defaults resolved) as YAML
     python -m stacks.plan --stack prod --upgrade-to 1.35   # what a Kubernetes version bump changes
     python -m stacks.plan --project examples --stack dev   # a team project on its platform stack
 
@@ -23,9 +24,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from components.gpu.report import TITLE as GPU_SECTION_TITLE
 from components.gpu.report import gpu_plan_section
-from domain.settings import SettingsError
+from domain.settings import PlatformSettings, SettingsError
+from domain.settings.loader import PROJECT, settings_from_config
 from domain.settings.node_pools import POOL_LABEL
 from domain.versions import kubernetes_release
 from stacks.offline import (
@@ -249,6 +253,17 @@ def compare_json(a: tuple[Evaluation, Review], b: tuple[Evaluation, Review]) -> 
             "cost": {ea.stack: ra.cost.as_dict(), eb.stack: rb.cost.as_dict()}}
 
 
+def effective_settings_yaml(settings: PlatformSettings, secret_keys: Iterable[str] = ()) -> str:
+    """The validated settings with every default resolved, as stack config spells them (YAML). Secret
+    config is never a setting: only its keys are listed, values masked."""
+    values = settings.model_dump(mode="json", by_alias=True, exclude={"project", "stack", "region"})
+    doc: dict[str, Any] = {"aws:region": settings.region, **{f"{PROJECT}:{k}": v for k, v in values.items()}}
+    doc.update({key: SECRET_MASK for key in sorted(secret_keys)})
+    header = (f"# Effective settings of stack '{settings.stack}': the defaults of environment {settings.environment} "
+              "(domain/settings/environments.py and the models) with the stack's config merged over them.\n")
+    return header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=120)
+
+
 def plan_project(project: str, stack: str) -> tuple[Evaluation, Review]:
     ev = evaluate_project(project, stack)
     return ev, review(ev)
@@ -291,9 +306,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="show how two stacks differ")
     parser.add_argument("--upgrade-to", metavar="VERSION",
                         help="show what bumping cluster.version to VERSION changes, replaces and rolls")
+    parser.add_argument("--settings", action="store_true",
+                        help="print the stack's effective settings (every default resolved) as YAML, secrets masked")
     parser.add_argument("--project", metavar="DIR", help="plan the team project in DIR (e.g. examples) instead")
     args = parser.parse_args(argv)
     try:
+        if args.settings:
+            config, secret_keys = read_stack_config(args.stack, path=args.config)
+            print(effective_settings_yaml(settings_from_config(args.stack, config, secret_keys), secret_keys), end="")
+            return 0
         if args.upgrade_to:
             print(upgrade_review(args.stack, args.upgrade_to, args.config), end="")
             return 0

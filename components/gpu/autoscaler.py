@@ -163,7 +163,7 @@ def autoscaler_args(settings: PlatformSettings) -> dict[str, str]:
 
 def autoscaler_values(settings: PlatformSettings, role_arn: pulumi.Input[str]) -> dict[str, Any]:
     """Helm values of the cluster-autoscaler chart (every key exists in the pinned chart's values.yaml)."""
-    replicas = settings.gpu.autoscaler.replica_count(settings.environment)
+    replicas = settings.gpu.autoscaler.replicas
     image = autoscaler_image(settings.cluster.version)
     if image is None:  # settings validation rejects this first
         raise ValueError(f"no Cluster Autoscaler pin for Kubernetes {settings.cluster.version}")

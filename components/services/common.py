@@ -84,7 +84,7 @@ class ServiceContext:
         return self.settings.client_namespaces(name, self.platform)
 
     def replicas(self, name: str) -> int:
-        return self.settings.replicas(name, self.platform)
+        return self.settings.service(name).replicas
 
     def nodes_ready(self, name: str) -> list[pulumi.Resource]:
         """What a service's pods wait for: its pool's node group (and the autoscaler, for a pool at zero)."""

@@ -150,11 +150,10 @@ class PlatformServices(pulumi.ComponentResource):
                                          opts=child)
         bootstrap_ready = self._bootstrap_ready
         bootstrap_ready.append(bootstrap_ns)
-        shape = services.database.resolved(settings.environment)
         for plan in database_plan(services):
             instance = RdsInstance(
                 f"{name}-{plan.name}-db", engine=plan.engine, identifier=rds_identifier(settings.cluster_name, plan.name),
-                shape=shape, settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
+                settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
                 client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
                 opts=child)
             self.databases[plan.name] = instance
