@@ -230,7 +230,8 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
     # scraping them only yields permanently-down targets and alerts that never clear.
     eks_hidden = {"enabled": False}
     return {
-        "crds": {"enabled": True, "upgradeJob": {**on_pool}},
+        # The Prometheus Operator CRDs come from their own release (components/monitoring_crds.py).
+        "crds": {"enabled": False},
         "defaultRules": {"create": True, "rules": {
             "etcd": False, "kubeControllerManager": False, "kubeSchedulerAlerting": False,
             "kubeSchedulerRecording": False, "kubeProxy": False, "windows": False,

@@ -120,7 +120,9 @@ class RdsInstance(pulumi.ComponentResource):
         self.security_group = aws.ec2.SecurityGroup(
             name, name=identifier, vpc_id=vpc_id, description=f"{engine} {identifier}: clients are the cluster's nodes",
             tags={"Name": identifier}, opts=child)
-        aws.vpc.SecurityGroupIngressRule(
+        # Clients (the bootstrap Jobs first) wait for this rule as well as for the instance: without it their
+        # connections time out.
+        self.client_access = aws.vpc.SecurityGroupIngressRule(
             f"{name}-from-nodes", security_group_id=self.security_group.id, ip_protocol="tcp",
             from_port=self.port, to_port=self.port, referenced_security_group_id=client_security_group_id,
             description="Database port from the EKS cluster security group (all managed nodes)", opts=child)

@@ -103,7 +103,7 @@ class GpuSettings(Settings):
     mig_strategy: MigStrategy = Field(default="none", description="Multi-Instance GPU strategy: none, single or mixed (MIG-capable pools only: p4d, p4de, p5).")
     mig_config: str = Field(default="all-disabled", description="Default MIG layout of MIG-capable nodes, e.g. all-1g.10gb (with a migStrategy other than none).")
     time_slicing_replicas: int = Field(default=1, ge=1, le=64, description="Above 1, each physical GPU is advertised this many times (time-slicing); quotas count the slices.")
-    smoke_test: bool = Field(default=False, description="Run nvidia-smi on a GPU node after every operator install or upgrade.")
+    smoke_test: bool = Field(default=False, description="A Job that runs nvidia-smi on a GPU node after every operator install or upgrade; never awaited, so GPU capacity never gates a deploy.")
     autoscaler: AutoscalerSettings = Field(default_factory=AutoscalerSettings, description="Cluster Autoscaler settings.")
 
     @field_validator("mig_config")
