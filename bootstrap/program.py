@@ -9,12 +9,15 @@ import pulumi_aws as aws
 
 from bootstrap import policies
 from bootstrap.settings import BootstrapSettings
-from domain.ci import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, deploy_environment, preview_environment, role_name
-
-
-def secrets_key_alias(project: str, environment: str) -> str:
-    """The alias `pulumi stack init --secrets-provider awskms://<alias>?region=<region>` names."""
-    return f"alias/{project}-{environment}-pulumi-secrets"
+from domain.ci import (
+    GITHUB_OIDC_AUDIENCE,
+    GITHUB_OIDC_HOST,
+    deploy_environment,
+    preview_environment,
+    role_name,
+    secrets_key_alias,
+    secrets_provider,
+)
 
 
 def state_bucket_name(project: str, account_id: str, region: str) -> str:
@@ -91,6 +94,5 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
         aws.iam.RolePolicy(name, role=role.id, policy=scope.apply(policies.break_glass_policy))
         roles["break-glass"] = role.arn
         outputs["roles"][env] = roles
-        outputs["secretsProviders"][env] = pulumi.Output.concat(
-            "awskms://", secrets_key_alias(project, env), "?region=", region)
+        outputs["secretsProviders"][env] = region.apply(lambda r, env=env: secrets_provider(project, env, r))
     return outputs
