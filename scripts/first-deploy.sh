@@ -20,8 +20,10 @@ context="$("$python" -m stacks.ci_context check --stack "$stack" --repository "$
   --caller-arn "$caller" "${config_args[@]}")"
 secrets_provider="$(sed -n 's/^secretsProvider=//p' <<<"$context")"
 
-if ! pulumi stack select "$stack" 2>/dev/null; then
-  pulumi stack init "$stack" --secrets-provider "$secrets_provider"
+# The workflows' stack names: <org>/mlplatform/<stack> (the DIY S3 backend's org is "organization").
+stack_ref="${PULUMI_ORG:-organization}/mlplatform/$stack"
+if ! pulumi stack select "$stack_ref" 2>/dev/null; then
+  pulumi stack init "$stack_ref" --secrets-provider "$secrets_provider"
 fi
 
 mapfile -t targets < <("$python" -m stacks.phase_one --stack "$stack" "${config_args[@]}")

@@ -36,7 +36,7 @@ def stack_file(tmp_path: Path, repository: str) -> Path:
 
 
 def run(tmp_path: Path, caller: str, repository: str, github_repository: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{fake_clis(tmp_path, caller)}:{os.environ['PATH']}",
+    env = {**{k: v for k, v in os.environ.items() if k != "PULUMI_ORG"}, "PATH": f"{fake_clis(tmp_path, caller)}:{os.environ['PATH']}",
            "GITHUB_REPOSITORY": github_repository, "STACK_FILE": str(stack_file(tmp_path, repository))}
     return subprocess.run(["bash", str(SCRIPT), "dev"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
@@ -45,7 +45,7 @@ def test_first_deploy_creates_the_stack_and_runs_a_targeted_up(tmp_path):
     result = run(tmp_path, DEPLOY, "acme/mlplatform", "acme/mlplatform")
     assert result.returncode == 0, result.stderr
     calls = (tmp_path / "calls.log").read_text().splitlines()
-    assert "pulumi stack init dev --secrets-provider awskms://alias/mlplatform-dev-pulumi-secrets?region=us-west-2" in calls
+    assert "pulumi stack init organization/mlplatform/dev --secrets-provider awskms://alias/mlplatform-dev-pulumi-secrets?region=us-west-2" in calls
     (up,) = [c for c in calls if c.startswith("pulumi up ")]
     assert "--yes --refresh" in up and "--policy-pack-config policy/config/dev.json" in up
     assert "--target=urn:pulumi:dev::mlplatform::mlplatform:cluster:EksCluster::cluster" in up
