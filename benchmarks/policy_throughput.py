@@ -152,14 +152,15 @@ def engine_servicer() -> Any:
         captured.append(servicer)
         raise _Stop
 
-    original = policy_sdk.analyzer_pb2_grpc.add_AnalyzerServicer_to_server
-    policy_sdk.analyzer_pb2_grpc.add_AnalyzerServicer_to_server = capture
+    grpc_module = policy_sdk.analyzer_pb2_grpc
+    original = grpc_module.add_AnalyzerServicer_to_server
+    setattr(grpc_module, "add_AnalyzerServicer_to_server", capture)  # noqa: B010 - stop before serving
     try:
         runpy.run_path(str(Path(__file__).resolve().parents[1] / "policy" / "__main__.py"), run_name="__main__")
     except _Stop:
         pass
     finally:
-        policy_sdk.analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original
+        setattr(grpc_module, "add_AnalyzerServicer_to_server", original)  # noqa: B010
     return captured[0]
 
 

@@ -38,7 +38,7 @@ from stacks.review.changes import diff_plans, render_diff, roll_order
 from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate
 from stacks.review.critical_path import CriticalPath, critical_path
-from stacks.review.verdicts import Verdicts, stack_verdicts
+from stacks.review.verdicts import Verdicts, describe_exemption, stack_verdicts
 from stacks.review.zonal import render_zonal
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -125,6 +125,8 @@ def render_verdicts(v: Verdicts) -> str:
     if failing:
         lines.append(table(["violations", "policy"], [[n, k] for k, n in sorted(failing.items())]))
     lines += [f"  [{x.enforcement}] {x.policy_name} on {x.resource_name or 'stack'}: {x.message}" for x in v.violations]
+    lines.append(f"exempt from gpu-workloads-readable: {len(v.exemptions) or 'none'}")
+    lines += [f"  {describe_exemption(e)}" for e in v.exemptions]
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from policy.mlpolicies.policies import ALL
@@ -16,6 +16,8 @@ class Verdicts:
     config_name: str
     policies: list[str]
     violations: list[Violation]
+    # GPU workloads the config lets through unread (gpu-workloads-readable), each with its reason.
+    exemptions: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def mandatory_failures(self) -> list[Violation]:
@@ -30,6 +32,7 @@ class Verdicts:
             "config": self.config_name,
             "counts": self.counts(),
             "mandatoryFailures": len(self.mandatory_failures),
+            "exemptions": self.exemptions,
             "violations": [{"policy": v.policy_name, "enforcement": v.enforcement, "resource": v.resource_name,
                             "type": v.resource_type, "message": v.message} for v in self.violations],
         }
@@ -46,4 +49,16 @@ def stack_verdicts(stack: str, environment: str, resources: list[PlannedResource
         config, name = load_stack_config(stack), f"policy/config/{stack}.json"
     except (FileNotFoundError, ValueError):
         config, name = load_stack_config(environment), f"policy/config/{environment}.json"
-    return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config))
+    return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config), exemptions(config))
+
+
+def exemptions(config: dict[str, Any]) -> list[dict[str, str]]:
+    """The config's exemptions from gpu-workloads-readable (a reviewer accepted each, with a reason)."""
+    entry = config.get("gpu-workloads-readable")
+    listed = entry.get("exemptions") if isinstance(entry, dict) else None
+    return [dict(e) for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
+
+
+def describe_exemption(exemption: dict[str, str]) -> str:
+    what = " ".join(f"{k} {exemption[k]}" for k in ("kind", "chart", "namespace", "name") if exemption.get(k))
+    return f"{what or 'everything'}: {exemption.get('reason', '(no reason)')}"
