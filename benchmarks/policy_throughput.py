@@ -140,6 +140,8 @@ def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:
 def engine_servicer() -> Any:
     """The analyzer servicer policy/__main__.py builds, captured before its gRPC server starts."""
     import runpy
+    from contextlib import suppress
+    from unittest.mock import patch
 
     from pulumi_policy import policy as policy_sdk
 
@@ -152,15 +154,8 @@ def engine_servicer() -> Any:
         captured.append(servicer)
         raise _Stop
 
-    grpc_module = policy_sdk.analyzer_pb2_grpc
-    original = grpc_module.add_AnalyzerServicer_to_server
-    setattr(grpc_module, "add_AnalyzerServicer_to_server", capture)  # noqa: B010 - stop before serving
-    try:
+    with patch.object(policy_sdk.analyzer_pb2_grpc, "add_AnalyzerServicer_to_server", capture), suppress(_Stop):
         runpy.run_path(str(Path(__file__).resolve().parents[1] / "policy" / "__main__.py"), run_name="__main__")
-    except _Stop:
-        pass
-    finally:
-        setattr(grpc_module, "add_AnalyzerServicer_to_server", original)  # noqa: B010
     return captured[0]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from policy.mlpolicies.policies import ALL
@@ -62,3 +64,21 @@ def exemptions(config: dict[str, Any]) -> list[dict[str, str]]:
 def describe_exemption(exemption: dict[str, str]) -> str:
     what = " ".join(f"{k} {exemption[k]}" for k in ("kind", "chart", "namespace", "name") if exemption.get(k))
     return f"{what or 'everything'}: {exemption.get('reason', '(no reason)')}"
+
+
+def _entry(value: Any) -> dict[str, Any]:
+    return {"enforcementLevel": value} if isinstance(value, str) else dict(value)
+
+
+def project_verdicts(project_dir: Path, environment: str, resources: list[PlannedResource]) -> Verdicts:
+    """A team project's verdicts: its environment's config, with the project's policy-config.json over it
+    (what the project declares about resources that live in the platform stack: quotas, PriorityClasses).
+    A project's entry for a policy adds to the environment's (the platform view there stays)."""
+    config = load_stack_config(environment)
+    overrides = project_dir / "policy-config.json"
+    name = f"policy/config/{environment}.json"
+    if overrides.exists():
+        for policy, entry in json.loads(overrides.read_text()).items():
+            config[policy] = entry if policy == "all" else {**_entry(config.get(policy, {})), **_entry(entry)}
+        name += f" + {project_dir.name}/policy-config.json"
+    return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config), exemptions(config))
