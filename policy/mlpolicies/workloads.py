@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -196,12 +196,12 @@ class Pods:
     operator_supplied: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _steps(path: str | None) -> tuple[str, ...]:
     return tuple(path.split(".")) if path else ()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _path_steps(path: str) -> tuple[str, ...]:
     return tuple(step for part in path.split(".") for step in ((part[:-2], "[]") if part.endswith("[]") else (part,)))
 
