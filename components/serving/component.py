@@ -45,7 +45,7 @@ class PlatformEndpoints:
     artifact_bucket: pulumi.Input[str]  # serviceBuckets.mlflow
     artifact_key_arn: pulumi.Input[str] | None  # the services' data key (SSE-KMS of the bucket), if known
     keda_operator_role_arn: pulumi.Input[str]  # kedaOperatorRoleArn
-    prometheus_url: str  # prometheusUrl
+    prometheus_url: pulumi.Input[str]  # prometheusUrl
     vpc_cidr: pulumi.Input[str]
     region: str
 
