@@ -36,6 +36,7 @@ from stacks.offline import (
     live_node_groups,
     read_stack_config,
 )
+from stacks.review import ci_access
 from stacks.review.changes import diff_plans, render_diff, roll_order
 from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate, project_estimate
@@ -162,6 +163,9 @@ def render_text(ev: Evaluation, rv: Review) -> str:
     if releases:
         parts.append(section("Helm releases", table(["release", "chart", "version", "namespace", "pool"], releases)))
     parts.append(section(GPU_SECTION_TITLE, gpu_plan_section(ev)))
+    access = ci_access.ci_access_section(ev, table)
+    if access:
+        parts.append(section(ci_access.TITLE, access))
     zonal = render_zonal(ev)
     if zonal:
         parts.append(section("Zonal volumes", zonal))

@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from components.deploy_runner import describe
 from domain.settings import PlatformSettings
 from stacks.platform import build_platform
 
@@ -32,6 +33,8 @@ def build_outputs(settings: PlatformSettings) -> dict[str, Any]:
         "oidcIssuer": cluster.oidc.issuer,
         "vpcCidr": platform.network.vpc_cidr,
     }
+    if platform.runner is not None:
+        outputs["ciRunner"] = describe(platform.runner)
     if platform.services is not None:
         outputs.update(platform.services.outputs)
         # The MLflow bucket's SSE-KMS key: model readers (components/serving) decrypt artifacts with it.
