@@ -186,6 +186,7 @@ def resource_json(r: PlannedResource) -> dict[str, Any]:
 def to_json(ev: Evaluation, rv: Review) -> dict[str, Any]:
     return {
         "stack": ev.stack,
+        "project": ev.project,
         "environment": ev.settings.environment,
         "region": ev.settings.region,
         "resourceCount": sum(1 for r in ev.resources if r.is_resource),
