@@ -106,7 +106,7 @@ class PlatformServices(pulumi.ComponentResource):
 
     def __init__(self, name: str, settings: PlatformSettings, *, oidc: OidcIdentity,
                  vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: Sequence[pulumi.Input[str]],
-                 node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, pulumi.Resource],
+                 node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, Sequence[pulumi.Resource]],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:services:PlatformServices", name, None, opts)
         services = settings.services
@@ -133,10 +133,9 @@ class PlatformServices(pulumi.ComponentResource):
         if services.enabled_services:
             self._storage(name, vpc_id, private_subnet_ids, node_security_group_id, account_id)
         if needs_controller:
-            system_group = node_groups.get(settings.system_pool.name)
             self.ingress_controller = LoadBalancerController(
                 f"{name}-alb-controller", settings, oidc=oidc, vpc_id=vpc_id, account_id=account_id,
-                depends_on=[system_group] if system_group is not None else [], opts=child)
+                depends_on=list(node_groups.get(settings.system_pool.name, ())), opts=child)
 
     def _storage(self, name: str, vpc_id: pulumi.Input[str], private_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], account_id: pulumi.Output[str]) -> None:
@@ -151,11 +150,10 @@ class PlatformServices(pulumi.ComponentResource):
                                          opts=child)
         bootstrap_ready = self._bootstrap_ready
         bootstrap_ready.append(bootstrap_ns)
-        shape = services.database.resolved(settings.environment)
         for plan in database_plan(services):
             instance = RdsInstance(
                 f"{name}-{plan.name}-db", engine=plan.engine, identifier=rds_identifier(settings.cluster_name, plan.name),
-                shape=shape, settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
+                settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
                 client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
                 opts=child)
             self.databases[plan.name] = instance
@@ -179,11 +177,10 @@ class PlatformServices(pulumi.ComponentResource):
         pool = self._settings.pool(pool_name)
         if pool is None:  # settings validation rejects this first
             raise ValueError(f"observability.pool '{pool_name}' is not an enabled node pool")
-        group = self._node_groups.get(pool_name)
         database = AppDatabase(
             f"{self._name}-grafana-db", server=self._instance_servers[instance], user=GRAFANA_DB_USER,
             databases=[GRAFANA_DB_NAME], namespace=BOOTSTRAP_NAMESPACE, placement=pool.placement,
-            prerequisites=self._bootstrap_ready, depends_on=[group] if group is not None else [],
+            prerequisites=self._bootstrap_ready, depends_on=list(self._node_groups.get(pool_name, ())),
             opts=pulumi.ResourceOptions(parent=self))
         return database.connection()
 
