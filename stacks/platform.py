@@ -18,8 +18,10 @@ from components.network import Network
 from components.node_pools import NodePools
 from components.observability import Observability
 from components.services import PlatformServices, make_oidc_clients
+from components.storage import DatabaseConnection
 from components.storage_class import ClusterStorage
 from domain.settings import PlatformSettings
+from domain.settings.services import services_layer
 
 
 @dataclass
@@ -66,29 +68,33 @@ def build_platform(settings: PlatformSettings) -> Platform:
                                           depends_on=[system_pool], transformations=[waits_for(system_pool)])
     storage = ClusterStorage("storage", settings, cluster.name, cluster.oidc, cluster.k8s_provider,
                              opts=after_system)
+    services_settings = services_layer(settings)
     # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
-    oidc_clients = make_oidc_clients(settings, opts=with_aws)
-    # MLOps services (components/services), first their shared storage (KMS, RDS, bootstrap namespace) and
-    # the ALB controller, if any (system pool), so that Grafana gets its database on the services' PostgreSQL.
+    oidc_clients = make_oidc_clients(services_settings, opts=with_aws)
+
+    def monitoring(grafana_database: DatabaseConnection | None, controller: pulumi.Resource | None) -> Observability:
+        # Its pods run on the monitoring pool and keep data on gp3-encrypted volumes, so the Helm release
+        # waits for both (namespace, secrets and dashboards do not), and for Grafana's database (its bootstrap
+        # Job runs on the monitoring pool). Grafana logs in via Keycloak.
+        return Observability(
+            "observability", settings, storage_class_name=storage.storage_class_name,
+            grafana_oidc=oidc_clients.get("grafana"), grafana_database=grafana_database,
+            ingress_controller=controller, vpc_cidr=network.vpc_cidr,
+            release_depends_on=[node_pools.groups[settings.observability.pool], storage.storage_class],
+            opts=after_system)
+
+    # MLOps services (components/services): their shared storage (KMS, RDS, bootstrap namespace) and the ALB
+    # controller, then monitoring (Grafana's database lives on the services' PostgreSQL), then each service,
+    # whose pods wait for their own node pool only.
     services = PlatformServices(
-        "services", settings, oidc=cluster.oidc, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
-        private_subnet_ids=network.private_subnet_ids, node_security_group_id=cluster.node_security_group_id,
-        node_groups=node_pools.groups,
+        "services", services_settings, oidc=cluster.oidc, oidc_clients=oidc_clients, monitoring=monitoring,
+        vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr, private_subnet_ids=network.private_subnet_ids,
+        node_security_group_id=cluster.node_security_group_id, node_groups=node_pools.groups,
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider}))
-    # Monitoring: its pods run on the monitoring pool and keep data on gp3-encrypted volumes, so the
-    # Helm release waits for both (namespace, secrets and dashboards do not), and for Grafana's database
-    # (its bootstrap Job runs on the monitoring pool). Grafana logs in via Keycloak.
-    controller = services.ingress_controller.release if services.ingress_controller is not None else None
-    observability = Observability(
-        "observability", settings, storage_class_name=storage.storage_class_name,
-        grafana_oidc=oidc_clients.get("grafana"), grafana_database=services.grafana_database(),
-        ingress_controller=controller, vpc_cidr=network.vpc_cidr,
-        release_depends_on=[node_pools.groups[settings.observability.pool], storage.storage_class],
-        opts=after_system)
+    observability = services.monitoring
+    assert isinstance(observability, Observability)
     # GPU layer: PriorityClasses, Cluster Autoscaler, gpu-operator, team namespaces (components/gpu).
     # The monitoring release installs the ServiceMonitor CRD the DCGM and autoscaler ServiceMonitors need.
     gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=[observability.release], opts=after_system)
-    # Keycloak, MLflow, ZenML, lakeFS: each service's pods wait for their own node pool only.
-    services.deploy_services(oidc_clients, monitoring_depends_on=[observability.release])
     return Platform(settings, network, cluster, node_pools, storage, gpu, observability,
                     services=services, oidc_clients=oidc_clients)

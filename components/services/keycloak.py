@@ -20,34 +20,34 @@ import pulumi
 import pulumi_random as random
 import yaml
 
-from components.helm import chart_release
 from components.identity import OidcClient
 from components.namespace import PlatformNamespace
-from domain.settings import PlatformSettings
-from domain.versions import CHARTS, IMAGES
+from domain.services import SERVICES, service_spec
+from domain.settings.services import ServiceDeployment, ServicesLayerSettings
+from domain.versions import IMAGES
 
 from .common import (
     MONITORING_NAMESPACE,
     RESTRICTED_CONTAINER,
     RESTRICTED_POD,
     ServiceContext,
-    expose,
     login_secrets,
     opaque_secret,
     split_image,
 )
-from .database_bootstrap import AppDatabase
+from .recipe import HelmService, ReleaseInputs
 
-NAMESPACE = "keycloak"
-RELEASE = "keycloak"
-SERVICE = "keycloak-http"  # fullnameOverride "keycloak" + the chart's "-http" Service suffix
-SERVICE_PORT = 80
-HTTP_PORT = 8080  # container port behind the Service
+SPEC = service_spec("keycloak")
+NAMESPACE = RELEASE = SPEC.name
+SERVICE = SPEC.service  # fullnameOverride "keycloak" + the chart's "-http" Service suffix
+SERVICE_PORT = SPEC.service_port
+HTTP_PORT = SPEC.container_port  # container port behind the Service
 MANAGEMENT_PORT = 9000  # health and metrics
 RELATIVE_PATH = "/auth"
-PORT_FORWARD_URL = "http://localhost:8080"
+PORT_FORWARD_URL = SPEC.local_url
 INTERNAL_URL = f"http://{SERVICE}.{NAMESPACE}.svc.cluster.local"
-DB_NAME = DB_USER = "keycloak"
+DB_USER = SPEC.database.user
+(DB_NAME,) = SPEC.database.names
 ADMIN_SECRET = "keycloak-admin"
 DB_SECRET = "keycloak-db"
 REALM_SECRET = "keycloak-realm"
@@ -74,16 +74,17 @@ class ClientSpec:
     default_base_url: str  # its port-forward address when it has no ingress
 
 
+GRAFANA_CLIENT = "grafana"
+# Grafana (observability) always; the services whose declaration names an OIDC client.
 CLIENTS: dict[str, ClientSpec] = {
-    "grafana": ClientSpec("Grafana", "/login/generic_oauth", "http://localhost:3000"),
-    # MLflow runs basic auth (the chart's admin from a Secret); this client is ready for its
-    # oidc-auth plugin (values `oidcAuth`), which the chart makes exclusive with basic auth.
-    "mlflow": ClientSpec("MLflow", "/callback", "http://localhost:5000"),
+    GRAFANA_CLIENT: ClientSpec("Grafana", "/login/generic_oauth", "http://localhost:3000"),
+    **{s.name: ClientSpec(s.oidc_client.display_name, s.oidc_client.redirect_path, s.local_url)
+       for s in SERVICES if s.oidc_client is not None},
 }
 
 
-def public_base_url(platform: PlatformSettings) -> str:
-    ingress = platform.services.keycloak.ingress
+def public_base_url(layer: ServicesLayerSettings) -> str:
+    ingress = layer.settings.keycloak.ingress
     return ingress.url if ingress.enabled else PORT_FORWARD_URL
 
 
@@ -91,54 +92,55 @@ def realm_url(base_url: str, realm: str) -> str:
     return f"{base_url.rstrip('/')}{RELATIVE_PATH}/realms/{realm}"
 
 
-def client_base_url(client_id: str, platform: PlatformSettings) -> str:
-    services = platform.services
-    if client_id == "grafana" and services.keycloak.grafana_url:
-        return services.keycloak.grafana_url
-    if client_id == "grafana" and platform.observability.grafana.ingress.enabled:
-        return platform.observability.grafana.ingress.url
-    if client_id in services.enabled_services and services.service(client_id).ingress.enabled:
-        return services.service(client_id).ingress.url
+def client_base_url(client_id: str, layer: ServicesLayerSettings) -> str:
+    keycloak = layer.settings.keycloak
+    if client_id == GRAFANA_CLIENT and keycloak.grafana_url:
+        return keycloak.grafana_url
+    if client_id == GRAFANA_CLIENT and layer.grafana_ingress.enabled:
+        return layer.grafana_ingress.url
+    if client_id in layer.deployments:
+        return layer.deployments[client_id].base_url
     return CLIENTS[client_id].default_base_url
 
 
-def client_ids(platform: PlatformSettings) -> list[str]:
-    """Grafana always (observability consumes it); MLflow when it is enabled."""
-    if not platform.services.keycloak.enabled:
+def client_ids(layer: ServicesLayerSettings) -> list[str]:
+    """Grafana always (observability consumes it); a service's client when the service is enabled."""
+    if "keycloak" not in layer.deployments:
         return []
-    return [c for c in CLIENTS if c == "grafana" or c in platform.services.enabled_services]
+    return [c for c in CLIENTS if c == GRAFANA_CLIENT or c in layer.deployments]
 
 
 class OidcClientSecrets(pulumi.ComponentResource):
     """One generated client secret per OIDC client of the platform realm."""
 
-    def __init__(self, name: str, platform: PlatformSettings, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, layer: ServicesLayerSettings, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:services:OidcClientSecrets", name, None, opts)
-        realm = platform.services.keycloak.realm
+        realm = layer.settings.keycloak.realm
         self.clients: dict[str, OidcClient] = {}
-        for client_id in client_ids(platform):
+        for client_id in client_ids(layer):
             secret = random.RandomPassword(f"{name}-{client_id}", length=48, special=False,
                                            opts=pulumi.ResourceOptions(parent=self)).result
-            base = client_base_url(client_id, platform)
+            base = client_base_url(client_id, layer)
             self.clients[client_id] = OidcClient(
                 client_id=client_id,
                 secret=pulumi.Output.secret(secret),
                 redirect_uris=[f"{base}{CLIENTS[client_id].redirect_path}"],
-                issuer_url=realm_url(public_base_url(platform), realm),
+                issuer_url=realm_url(public_base_url(layer), realm),
                 internal_issuer_url=realm_url(INTERNAL_URL, realm),
             )
         self.register_outputs({})
 
 
-def make_oidc_clients(platform: PlatformSettings, opts: pulumi.ResourceOptions | None = None) -> dict[str, OidcClient]:
+def make_oidc_clients(layer: ServicesLayerSettings,
+                      opts: pulumi.ResourceOptions | None = None) -> dict[str, OidcClient]:
     """The OIDC clients of the platform realm, keyed by client id ("grafana", "mlflow").
 
     Empty when Keycloak is disabled. Call it once in the composition and hand the same map to
     `PlatformServices` (which imports the clients into the realm) and to their consumers.
     """
-    if not platform.services.keycloak.enabled:
+    if "keycloak" not in layer.deployments:
         return {}
-    return OidcClientSecrets("oidc-clients", platform, opts=opts).clients
+    return OidcClientSecrets("oidc-clients", layer, opts=opts).clients
 
 
 def realm_document(realm: str, clients: Mapping[str, OidcClient], secrets: Mapping[str, str]) -> dict[str, Any]:
@@ -186,9 +188,9 @@ def _env_yaml(env: list[dict[str, Any]]) -> str:
     return yaml.safe_dump(env, sort_keys=False)
 
 
-def keycloak_env(platform: PlatformSettings) -> list[dict[str, Any]]:
+def keycloak_env(deployment: ServiceDeployment) -> list[dict[str, Any]]:
     """Extra environment: bootstrap admin from a Secret, TLS to the database, hostname behind the ALB."""
-    ingress = platform.services.keycloak.ingress
+    ingress = deployment.settings.ingress
     env: list[dict[str, Any]] = [
         {"name": "KC_BOOTSTRAP_ADMIN_USERNAME", "valueFrom": {"secretKeyRef": {"name": ADMIN_SECRET, "key": "username"}}},
         {"name": "KC_BOOTSTRAP_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": ADMIN_SECRET, "key": "password"}}},
@@ -203,9 +205,10 @@ def keycloak_env(platform: PlatformSettings) -> list[dict[str, Any]]:
     return env
 
 
-def keycloak_values(platform: PlatformSettings, *, db_host: str, db_port: int, placement: Mapping[str, Any],
-                    replicas: int, service_monitor: bool) -> dict[str, Any]:
+def keycloak_values(deployment: ServiceDeployment, *, db_host: str, db_port: int,
+                    service_monitor: bool) -> dict[str, Any]:
     """Values of the keycloakx chart. Secrets are referenced by name only."""
+    placement, replicas = deployment.placement, deployment.replicas
     repository, tag = split_image(IMAGES["keycloak"])
     volumes = [{"name": "realm-import", "secret": {"secretName": REALM_SECRET, "defaultMode": 0o440}}]
     mounts = [{"name": "realm-import", "mountPath": IMPORT_DIR, "readOnly": True}]
@@ -217,7 +220,7 @@ def keycloak_values(platform: PlatformSettings, *, db_host: str, db_port: int, p
         "serviceAccount": {"create": True, "automountServiceAccountToken": False},
         "podSecurityContext": {**RESTRICTED_POD, "fsGroup": 1000},
         "securityContext": {**RESTRICTED_CONTAINER, "runAsUser": 1000},
-        "extraEnv": _env_yaml(keycloak_env(platform)),
+        "extraEnv": _env_yaml(keycloak_env(deployment)),
         "extraVolumes": yaml.safe_dump(volumes, sort_keys=False),
         "extraVolumeMounts": yaml.safe_dump(mounts, sort_keys=False),
         "nodeSelector": dict(placement["nodeSelector"]),
@@ -237,28 +240,23 @@ def keycloak_values(platform: PlatformSettings, *, db_host: str, db_port: int, p
     }
 
 
-class Keycloak(pulumi.ComponentResource):
-    """Keycloak in namespace `keycloak` on its own database, with the platform realm and its clients.
-
-    Exposes `namespace`, `service` (keycloak-http:80), `admin_password` (a Pulumi secret) and `release`.
+class Keycloak(HelmService):
+    """Keycloak in namespace `keycloak` on its own database, with the platform realm and its clients
+    (`ServiceContext.oidc_clients`). Exposes `namespace`, `service` (keycloak-http:80), `admin_password`
+    (a Pulumi secret) and `release`.
     """
 
-    def __init__(self, name: str, ctx: ServiceContext, clients: Mapping[str, OidcClient],
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mlplatform:services:Keycloak", name, None, opts)
-        realm = ctx.settings.keycloak.realm
-        self.namespace = NAMESPACE
-        self.service = SERVICE
-        ns = PlatformNamespace(f"{name}-ns", NAMESPACE, pss_level="restricted", opts=pulumi.ResourceOptions(parent=self))
+    SPEC = SPEC
+
+    def allow_callers(self, ns: PlatformNamespace, deployment: ServiceDeployment) -> None:
         ns.allow_ingress("monitoring-metrics", MANAGEMENT_PORT, [MONITORING_NAMESPACE])
         # Grafana's token and userinfo calls go to the in-cluster Service.
-        ns.allow_ingress("oidc-clients", HTTP_PORT, [MONITORING_NAMESPACE, *ctx.client_namespaces("keycloak")])
+        ns.allow_ingress("oidc-clients", HTTP_PORT, [MONITORING_NAMESPACE, *deployment.client_namespaces])
 
-        placement = ctx.placement("keycloak")
-        database = AppDatabase(f"{name}-db", server=ctx.databases["keycloak"], user=DB_USER, databases=[DB_NAME],
-                               namespace=ctx.bootstrap_namespace, placement=placement,
-                               prerequisites=ctx.bootstrap_ready,
-                               depends_on=ctx.nodes_ready("keycloak"), opts=pulumi.ResourceOptions(parent=self))
+    def release_inputs(self, name: str, ctx: ServiceContext, deployment: ServiceDeployment,
+                       ns: PlatformNamespace) -> ReleaseInputs:
+        realm = ctx.settings.keycloak.realm
+        database = self.database
         self.admin_password = random.RandomPassword(f"{name}-admin", length=32, special=False,
                                                     opts=pulumi.ResourceOptions(parent=self)).result
         secrets = [
@@ -266,22 +264,16 @@ class Keycloak(pulumi.ComponentResource):
                            admin_secret=ADMIN_SECRET, admin_password=self.admin_password, parent=self,
                            depends_on=[ns]),
         ]
-        client_list = dict(clients)
+        client_list = dict(ctx.oidc_clients)
         client_secrets = (pulumi.Output.all(**{k: c.secret for k, c in client_list.items()}) if client_list
                           else pulumi.Output.from_input({}))
         realm_json = client_secrets.apply(
             lambda s: json.dumps(realm_document(realm, client_list, s), indent=2, sort_keys=True))
         secrets.append(opaque_secret(f"{name}-realm-secret", REALM_SECRET, NAMESPACE,
                                      {f"{realm}-realm.json": realm_json}, parent=self, depends_on=[ns]))
-
-        replicas = ctx.replicas("keycloak")
         values = database.host.apply(lambda host: keycloak_values(
-            ctx.platform, db_host=host, db_port=database.port, placement=placement, replicas=replicas,
-            service_monitor=ctx.settings.service_monitors))
-        self.release = chart_release(
-            f"{name}-release", CHARTS["keycloakx"], NAMESPACE, values,
-            pulumi.ResourceOptions(parent=self, depends_on=[ns, *secrets, database.job, *ctx.release_after("keycloak")]),
-            release_name=RELEASE)
-        expose(name, ctx, "keycloak", namespace=NAMESPACE, service=SERVICE, service_port=SERVICE_PORT,
-               target_port=HTTP_PORT, health_check_path=f"{RELATIVE_PATH}/realms/master", parent=self, after=[self.release])
-        self.register_outputs({"namespace": NAMESPACE, "service": SERVICE})
+            deployment, db_host=host, db_port=database.port, service_monitor=ctx.settings.service_monitors))
+        return ReleaseInputs(values, secrets)
+
+
+COMPONENT = Keycloak

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
+from domain.services import SERVICES
+
 from .base import Settings
 from .services import IngressSettings
 
@@ -349,7 +351,7 @@ class ObservabilitySettings(Settings):
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     inference_slo: LatencySloSettings = Field(default_factory=LatencySloSettings)
     # Namespaces of the MLOps services on the services health dashboard.
-    service_namespaces: list[str] = Field(default_factory=lambda: ["keycloak", "mlflow", "zenml", "lakefs"])
+    service_namespaces: list[str] = Field(default_factory=lambda: [s.namespace for s in SERVICES])
 
     def for_environment(self, environment: str) -> ObservabilitySettings:
         """These settings with every unset size taken from the environment's defaults."""

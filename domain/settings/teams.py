@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
+from domain.services import SERVICE_NAMESPACES
+
 from .base import Settings
 from .gpu import capacity_breakdown, gpu_capacity
-from .services import SERVICE_NAMESPACES
 
 if TYPE_CHECKING:
     from .platform import PlatformSettings

@@ -10,6 +10,7 @@ import yaml
 
 from components.ingress import controller_values
 from components.services import keycloak, lakefs, mlflow, zenml
+from domain.settings.services import services_layer
 from domain.versions import IMAGES
 from tests.chart_keys import problems, schema_errors, unknown_keys
 
@@ -25,19 +26,21 @@ REFERENCE_KEY = re.compile(r"(?i)^(existing\w*secret\w*|secretname|secretkeys|\w
 def all_values(stack: str, ingress: bool = False, monitors: bool = False) -> dict[str, tuple[str, dict[str, Any]]]:
     """chart -> values of every builder for a stack."""
     s = with_ingress(stack) if ingress else settings(stack)
-    where = s.services.pool_for("mlflow", s).placement
-    replicas = s.services.replicas("mlflow", s)
+    layer = services_layer(s)
+    region = s.region
     return {
-        "keycloak": ("keycloakx", keycloak.keycloak_values(s, db_host="db.example.internal", db_port=5432,
-                                                          placement=where, replicas=replicas, service_monitor=monitors)),
-        "mlflow": ("mlflow", mlflow.mlflow_values(s, bucket="mlflow-bucket", role_arn="arn:aws:iam::1:role/m",
-                                                  db_host="db.example.internal", db_port=5432, placement=where,
-                                                  replicas=replicas, service_monitor=monitors)),
-        "zenml": ("zenml", zenml.zenml_values(s, db_host="mysql.example.internal", db_port=3306, placement=where,
-                                              replicas=replicas)),
-        "lakefs": ("lakefs", lakefs.lakefs_values(s, role_arn="arn:aws:iam::1:role/l", placement=where,
-                                                  replicas=replicas)),
-        "alb": ("aws-load-balancer-controller", controller_values(s, "vpc-0abc", "arn:aws:iam::1:role/alb")),
+        "keycloak": ("keycloakx", keycloak.keycloak_values(layer.deployment("keycloak"), db_host="db.example.internal",
+                                                          db_port=5432, service_monitor=monitors)),
+        "mlflow": ("mlflow", mlflow.mlflow_values(layer.deployment("mlflow"), region=region, bucket="mlflow-bucket",
+                                                  role_arn="arn:aws:iam::1:role/m", db_host="db.example.internal",
+                                                  db_port=5432, service_monitor=monitors)),
+        "zenml": ("zenml", zenml.zenml_values(layer.deployment("zenml"), region=region,
+                                              db_host="mysql.example.internal", db_port=3306)),
+        "lakefs": ("lakefs", lakefs.lakefs_values(layer.deployment("lakefs"), region=region,
+                                                  role_arn="arn:aws:iam::1:role/l")),
+        "alb": ("aws-load-balancer-controller", controller_values(
+            cluster_name=layer.cluster_name, region=region, placement=layer.system_placement, vpc_id="vpc-0abc",
+            role_arn="arn:aws:iam::1:role/alb")),
     }
 
 
@@ -174,8 +177,7 @@ def test_lakefs_values() -> None:
 def test_lakefs_image_pin_must_be_the_charts_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(IMAGES, "lakefs", "docker.io/someone/lakefs:1.0.0")
     with pytest.raises(ValueError, match="treeverse/lakefs"):
-        lakefs.lakefs_values(settings("dev"), role_arn="arn", placement={"nodeSelector": {}, "tolerations": []},
-                             replicas=1)
+        lakefs.lakefs_values(services_layer(settings("dev")).deployment("lakefs"), region="us-west-2", role_arn="arn")
 
 
 def test_services_are_pinned_to_their_pool() -> None:
@@ -188,18 +190,18 @@ def test_services_are_pinned_to_their_pool() -> None:
         assert values["nodeSelector"] == {"node-pool": "cpu"}, name
         assert values["tolerations"] == [], name
     # A dedicated, tainted pool is used by default and tolerated.
-    s = settings("dev", nodePools=[MLOPS_POOL])
-    where = s.services.pool_for("mlflow", s).placement
+    layer = services_layer(settings("dev", nodePools=[MLOPS_POOL]))
+    where = layer.deployment("mlflow").placement
     assert where == {"nodeSelector": {"node-pool": "mlops"},
                      "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "mlops", "effect": "NoSchedule"}]}
-    values = lakefs.lakefs_values(s, role_arn="arn", placement=where, replicas=1)
+    values = lakefs.lakefs_values(layer.deployment("lakefs"), region="us-west-2", role_arn="arn")
     assert values["tolerations"] == where["tolerations"]
 
 
 def test_ingress_settings_do_not_change_values_keys_beyond_upstream() -> None:
     s = settings("dev", services={"mlflow": ALL_INGRESS["mlflow"]})
-    values = mlflow.mlflow_values(s, bucket="b", role_arn="r", db_host="h", db_port=5432,
-                                  placement={"nodeSelector": {}, "tolerations": []}, replicas=1, service_monitor=False)
+    values = mlflow.mlflow_values(services_layer(s).deployment("mlflow"), region=s.region, bucket="b", role_arn="r",
+                                  db_host="h", db_port=5432, service_monitor=False)
     assert values["ingress"] == {"enabled": False}  # the ALB Ingress is a separate object
     assert problems("mlflow", values) == []
 
