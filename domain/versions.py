@@ -55,6 +55,8 @@ CHARTS: dict[str, ChartPin] = {
     "aws-load-balancer-controller": ChartPin(
         "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts", "v3.5.0"
     ),
+    # Event-driven autoscaling (ScaledObject/ScaledJob): serving scales on Prometheus and SQS signals.
+    "keda": ChartPin("keda", "2.20.2", "https://kedacore.github.io/charts", "2.20.2"),
 }
 
 # Container images the program sets itself (charts pin the rest).

@@ -14,6 +14,7 @@ import pulumi_aws as aws
 from components.cluster import EksCluster
 from components.gpu import GpuStack
 from components.identity import OidcClient
+from components.keda import Keda
 from components.network import Network
 from components.node_pools import NodePools
 from components.observability import Observability
@@ -34,6 +35,7 @@ class Platform:
     gpu: GpuStack
     observability: Observability
     services: PlatformServices | None = None
+    keda: Keda | None = None
     # OIDC clients of Keycloak's platform realm by client id ("grafana", "mlflow"); empty without Keycloak.
     oidc_clients: dict[str, OidcClient] = field(default_factory=dict)
 
@@ -96,5 +98,9 @@ def build_platform(settings: PlatformSettings) -> Platform:
     # GPU layer: PriorityClasses, Cluster Autoscaler, gpu-operator, team namespaces (components/gpu).
     # The monitoring release installs the ServiceMonitor CRD the DCGM and autoscaler ServiceMonitors need.
     gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=[observability.release], opts=after_system)
+    # KEDA (system pool): serving scales on Prometheus and SQS; its ServiceMonitors need the monitoring CRDs.
+    keda = Keda("keda", system_pool=settings.system_pool, region=settings.region, oidc=cluster.oidc,
+                vpc_cidr=network.vpc_cidr, replicas=2 if settings.is_production else 1,
+                depends_on=[observability.release], opts=after_system)
     return Platform(settings, network, cluster, node_pools, storage, gpu, observability,
-                    services=services, oidc_clients=oidc_clients)
+                    services=services, oidc_clients=oidc_clients, keda=keda)

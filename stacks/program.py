@@ -27,6 +27,9 @@ def build_outputs(settings: PlatformSettings) -> dict[str, Any]:
         "teamNamespaces": list(gpu.teams),
         "grafanaUrl": observability.grafana_url,
         "prometheusUrl": observability.prometheus_url,
+        # What team projects (examples/) need from the platform to serve models: see components/serving.
+        "kedaOperatorRoleArn": platform.keda.role.arn if platform.keda else None,
+        "oidcIssuer": cluster.oidc.issuer,
     }
     if platform.services is not None:
         outputs.update(platform.services.outputs)

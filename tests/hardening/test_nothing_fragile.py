@@ -71,6 +71,11 @@ TABLE = [
        {"app.kubernetes.io/name": "alertmanager", "alertmanager": "kube-prometheus-stack-alertmanager"}),
     Ha("cluster-autoscaler", "cluster-autoscaler", "cluster-autoscaler", "replicaCount", "podDisruptionBudget",
        "topologySpreadConstraints", {"app.kubernetes.io/instance": "cluster-autoscaler"}),
+    *(Ha(f"keda {part}", "keda", "keda", f"{part}.replicaCount", f"podDisruptionBudget.{budget}",
+         f"topologySpreadConstraints.{part}", {"app": app})
+      for part, budget, app in (("operator", "operator", "keda-operator"),
+                                ("metricsServer", "metricServer", "keda-operator-metrics-apiserver"),
+                                ("webhooks", "webhooks", "keda-admission-webhooks"))),
     Ha("coredns", COREDNS, COREDNS, "replicaCount", "podDisruptionBudget", "topologySpreadConstraints",
        {"k8s-app": "kube-dns"}),
 ]

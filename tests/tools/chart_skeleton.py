@@ -218,6 +218,14 @@ RULES: dict[str, Chart] = {
         },
         extra={"podDisruptionBudget.maxUnavailable": PDB_FIELD.format(field="maxUnavailable")},
     ),
+    "keda": Chart(
+        open_names=("nodeSelector", "resources", "affinity", "securityContext", "podSecurityContext",
+                    "annotations", "additionalLabels"),
+        extra={f"podDisruptionBudget.{part}.{field}": (
+            f"values.yaml: `podDisruptionBudget: {{{part}: {{}}}}` followed by \"#  {field}: 1\"; "
+            f"templates render it as the {part}'s PodDisruptionBudget spec.")
+            for part in ("operator", "metricServer", "webhooks") for field in ("minAvailable", "maxUnavailable")},
+    ),
 }
 
 
