@@ -18,11 +18,13 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from components.gpu.report import plan_extra_section
 from domain.settings import SettingsError
 from domain.settings.node_pools import POOL_LABEL
+from domain.versions import pin_warnings
 from stacks.offline import SECRET_MASK, Evaluation, PlannedResource, evaluate, read_stack_config
 from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate
@@ -129,6 +131,12 @@ def render_path(p: CriticalPath) -> str:
             "(typical create times, stacks/review/critical_path.py)\n" + table(["starts", "takes", "type", "name"], rows))
 
 
+def render_pins(today: date) -> str:
+    """Pins older than a year, or without a verified release date or digest (domain/versions.py)."""
+    warnings = pin_warnings(today)
+    return "\n".join(f"warning: {w}" for w in warnings) if warnings else "every pin is current and pinned by digest"
+
+
 def render_text(ev: Evaluation, rv: Review) -> str:
     s = ev.settings
     counts = Counter(r.type for r in ev.resources if r.is_resource)
@@ -146,6 +154,7 @@ def render_text(ev: Evaluation, rv: Review) -> str:
         body = fn(ev)
         if body:
             parts.append(section(title, body))
+    parts.append(section("Version pins", render_pins(date.today())))
     parts.append(section("Policy verdicts", render_verdicts(rv.verdicts)))
     parts.append(section("Cost estimate", render_cost(rv.cost)))
     parts.append(section("Deployment critical path", render_path(rv.path)))
@@ -175,6 +184,7 @@ def to_json(ev: Evaluation, rv: Review) -> dict[str, Any]:
         "policy": rv.verdicts.as_dict(),
         "cost": rv.cost.as_dict(),
         "criticalPath": rv.path.as_dict(),
+        "pinWarnings": pin_warnings(date.today()),
         "outputs": masked_outputs(ev),
         "resources": [resource_json(r) for r in sorted(ev.resources, key=lambda r: r.urn)],
     }

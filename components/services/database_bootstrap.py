@@ -22,7 +22,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.storage.database import DatabaseConnection
-from domain.versions import IMAGES
+from domain.versions import pinned_image
 
 from .common import RESTRICTED_CONTAINER, RESTRICTED_POD, DatabaseServer, opaque_secret
 
@@ -125,7 +125,7 @@ def bootstrap_container(engine: str, host: str, port: int, master_secret: str, a
     """The Job's container: client image, connection from env, secrets by reference only."""
     env: list[dict[str, Any]] = [{"name": "HOME", "value": "/tmp"}]
     if engine == "postgres":
-        image = IMAGES["postgres-client"]
+        image = pinned_image("postgres-client")
         command = ["psql", "--no-psqlrc", f"--file={SCRIPT_DIR}/bootstrap.sql"]
         env += [{"name": "PGHOST", "value": host}, {"name": "PGPORT", "value": str(port)},
                 {"name": "PGDATABASE", "value": "postgres"}, {"name": "PGSSLMODE", "value": "require"},
@@ -133,7 +133,7 @@ def bootstrap_container(engine: str, host: str, port: int, master_secret: str, a
                 _secret_env("PGUSER", master_secret, MASTER_USERNAME_KEY),
                 _secret_env("PGPASSWORD", master_secret, MASTER_PASSWORD_KEY)]
     else:
-        image = IMAGES["mysql-client"]
+        image = pinned_image("mysql-client")
         command = ["/bin/sh", f"{SCRIPT_DIR}/bootstrap.sh"]
         env += [{"name": "DB_HOST", "value": host}, {"name": "DB_PORT", "value": str(port)},
                 _secret_env("MASTER_USERNAME", master_secret, MASTER_USERNAME_KEY),

@@ -1,7 +1,9 @@
 """ZenML server (OCI chart oci://public.ecr.aws/zenml/zenml) on MySQL 8, secrets in AWS Secrets Manager.
 
-- Database: `zenml.database.url` is mysql://zenml@<host>:3306/zenml with no password in it; the
-  password comes from the Secret `zenml-db` through `zenml.database.passwordSecretRef` (the chart
+- Values: the chart (0.98.0) takes the server's settings under `server:` (renamed from `zenml:` in
+  zenml-io/zenml#4637; the old key still merges, deprecated).
+- Database: `server.database.url` is mysql://zenml@<host>:3306/zenml with no password in it; the
+  password comes from the Secret `zenml-db` through `server.database.passwordSecretRef` (the chart
   maps it to ZENML_STORE_PASSWORD in the server and in its migration Job). TLS is on
   (`database.ssl`), and the instance refuses plaintext (require_secure_transport).
 - Secrets store: AWS Secrets Manager with implicit authentication, i.e. the IRSA role of the
@@ -100,7 +102,7 @@ def zenml_values(deployment: ServiceDeployment, *, region: str, db_host: str, db
         server["auth"] = {"corsAllowOrigins": [ingress.url]}
     return {
         "fullnameOverride": RELEASE,
-        "zenml": server,
+        "server": server,
         "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
         "podSecurityContext": {**RESTRICTED_POD, "fsGroup": 1000},
         "securityContext": {**RESTRICTED_CONTAINER, "runAsUser": 1000},

@@ -146,7 +146,7 @@ def test_mlflow_values() -> None:
 
 def test_zenml_values() -> None:
     values = all_values("prod", ingress=True)["zenml"][1]
-    server = values["zenml"]
+    server = values["server"]
     assert server["database"]["url"] == "mysql://zenml@mysql.example.internal:3306/zenml"  # no password
     assert server["database"]["passwordSecretRef"] == {"name": "zenml-db", "key": "password"}
     assert server["database"]["ssl"] is True
@@ -156,7 +156,7 @@ def test_zenml_values() -> None:
     assert server["ingress"] == {"enabled": False}  # the chart's own (nginx) ingress is on by default
     assert server["serverURL"] == "https://zenml.example.com"
     assert values["serviceAccount"] == {"create": False, "name": "zenml"}
-    assert "ingress" in all_values("dev")["zenml"][1]["zenml"] and "serverURL" not in all_values("dev")["zenml"][1]["zenml"]
+    assert "ingress" in all_values("dev")["zenml"][1]["server"] and "serverURL" not in all_values("dev")["zenml"][1]["server"]
 
 
 def test_lakefs_values() -> None:
