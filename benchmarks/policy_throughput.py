@@ -1,10 +1,13 @@
-"""Throughput of the ml-platform-guardrails pack through the offline runner.
+"""Throughput of the ml-platform-guardrails pack, through the offline runner and over the engine protocol.
 
 Generates a deterministic mix of synthetic resources (every workload kind the walker knows, plus the
 non-workload resources a platform stack is mostly made of), runs every resource policy over them
 with the prod config, and prints resources per second. The stack policies are timed separately.
+`--engine` also drives the pack as the Pulumi CLI does: policy/__main__.py's analyzer servicer,
+configured with the prod config file, one protobuf AnalyzeRequest per resource (serialization and
+the SDK's proxies included), then one AnalyzeStackRequest.
 
-    python benchmarks/policy_throughput.py [--resources 10000] [--repeat 3] [--seed 7]
+    python benchmarks/policy_throughput.py [--resources 10000] [--repeat 3] [--seed 7] [--engine]
 
 Target: >= 5,000 resources/s for the resource policies on a 2-core CI runner.
 """
@@ -134,11 +137,85 @@ def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return resources
 
 
+def engine_servicer() -> Any:
+    """The analyzer servicer policy/__main__.py builds, captured before its gRPC server starts."""
+    import runpy
+
+    from pulumi_policy import policy as policy_sdk
+
+    captured: list[Any] = []
+
+    class _Stop(Exception):
+        pass
+
+    def capture(servicer: Any, _server: Any) -> None:
+        captured.append(servicer)
+        raise _Stop
+
+    original = policy_sdk.analyzer_pb2_grpc.add_AnalyzerServicer_to_server
+    policy_sdk.analyzer_pb2_grpc.add_AnalyzerServicer_to_server = capture
+    try:
+        runpy.run_path(str(Path(__file__).resolve().parents[1] / "policy" / "__main__.py"), run_name="__main__")
+    except _Stop:
+        pass
+    finally:
+        policy_sdk.analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original
+    return captured[0]
+
+
+def engine_requests(resources: list[dict[str, Any]], config: dict[str, Any]) -> tuple[Any, list[Any], Any]:
+    """(ConfigureAnalyzerRequest, one AnalyzeRequest per resource, the AnalyzeStackRequest), as the CLI sends them."""
+    from google.protobuf import json_format, struct_pb2
+    from pulumi.runtime import proto
+
+    def struct(value: dict[str, Any]) -> Any:
+        message = struct_pb2.Struct()
+        json_format.ParseDict(value, message)
+        return message
+
+    levels = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "disabled": proto.DISABLED,
+              "remediate": proto.REMEDIATE}
+    configure = proto.ConfigureAnalyzerRequest()
+    pack_level = config.get("all")
+    for policy in POLICIES:
+        entry = config.get(policy.name, {})
+        entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry)
+        level = entry.pop("enforcementLevel", pack_level)
+        policy_config = proto.PolicyConfig(properties=struct(entry))
+        if level is not None:
+            policy_config.enforcementLevel = levels[level]
+        configure.policyConfig[policy.name].CopyFrom(policy_config)
+    urn = "urn:pulumi:bench::ml-platform::{}::{}"
+    analyze = [proto.AnalyzeRequest(type=r["type"], name=r["name"], urn=urn.format(r["type"], r["name"]),
+                                    properties=struct(r["props"])) for r in resources]
+    stack = proto.AnalyzeStackRequest(resources=[
+        proto.AnalyzerResource(type=r.type, name=r.name, urn=r.urn, properties=r.properties) for r in analyze])
+    return configure, analyze, stack
+
+
+def engine_throughput(resources: list[dict[str, Any]], config: dict[str, Any], repeat: int) -> None:
+    servicer = engine_servicer()
+    configure, analyze, stack = engine_requests(resources, config)
+    servicer.Configure(configure, None)
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        diagnostics = sum(len(servicer.Analyze(request, None).diagnostics) for request in analyze)
+        best = min(best, time.perf_counter() - started)
+    started = time.perf_counter()
+    stack_diagnostics = len(servicer.AnalyzeStack(stack, None).diagnostics)
+    stack_seconds = time.perf_counter() - started
+    print(f"engine protocol: Analyze x{len(analyze)}: {diagnostics} diagnostics, best of {repeat}: "
+          f"{len(analyze) / best:,.0f} resources/s ({best:.2f}s); AnalyzeStack: {stack_diagnostics} diagnostics, "
+          f"{stack_seconds:.2f}s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="report the best of this many runs")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engine", action="store_true", help="also time the analyzer over the engine protocol")
     args = parser.parse_args()
 
     resources = generate(args.resources, args.seed)
@@ -161,6 +238,8 @@ def main() -> None:
     print(f"stack policies: {len(stack_policies)}, violations: {len(stack_violations)}, {stack_seconds:.2f}s")
     print(f"throughput (resource policies, best of {args.repeat}): {len(resources) / best:,.0f} resources/s "
           f"({best:.2f}s)")
+    if args.engine:
+        engine_throughput(resources, config, args.repeat)
 
 
 if __name__ == "__main__":

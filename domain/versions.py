@@ -74,6 +74,13 @@ CHARTS: dict[str, ChartPin] = {
                      "2026-07-31", "kedacore/charts cbb9bb8 (prepare v2.20.2 release)"),
 }
 
+def split_image(image: str) -> tuple[str, str]:
+    """'registry/repo:tag' -> ('registry/repo', 'tag'); an image without a tag is an error."""
+    repository, _, tag = image.rpartition(":")
+    if not repository or "/" in tag:
+        raise ValueError(f"image {image!r} is not pinned to a tag")
+    return repository, tag
+
 
 @dataclass(frozen=True)
 class ImagePin:

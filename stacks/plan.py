@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from components.gpu.report import plan_extra_section
+from components.gpu.report import TITLE as GPU_SECTION_TITLE
+from components.gpu.report import gpu_plan_section
 from domain.settings import SettingsError
 from domain.settings.node_pools import POOL_LABEL
 from domain.versions import pin_warnings
@@ -150,10 +151,7 @@ def render_text(ev: Evaluation, rv: Review) -> str:
     releases = release_rows(ev)
     if releases:
         parts.append(section("Helm releases", table(["release", "chart", "version", "namespace", "pool"], releases)))
-    for title, fn in EXTRA_SECTIONS:
-        body = fn(ev)
-        if body:
-            parts.append(section(title, body))
+    parts.append(section(GPU_SECTION_TITLE, gpu_plan_section(ev)))
     parts.append(section("Version pins", render_pins(date.today())))
     parts.append(section("Policy verdicts", render_verdicts(rv.verdicts)))
     parts.append(section("Cost estimate", render_cost(rv.cost)))
@@ -161,10 +159,6 @@ def render_text(ev: Evaluation, rv: Review) -> str:
     outs = masked_outputs(ev)
     parts.append(section("Outputs", "\n".join(f"{k}: {json.dumps(v)}" for k, v in outs.items())))
     return "\n".join(parts) + "\n"
-
-
-# Extra sections contributed by parts of the platform: (title, fn(evaluation) -> text or "").
-EXTRA_SECTIONS: list[tuple[str, Any]] = [plan_extra_section()]
 
 
 def resource_json(r: PlannedResource) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from components.services import PlatformServices, make_oidc_clients
 from components.storage import DatabaseConnection
 from components.storage_class import ClusterStorage
 from domain.settings import PlatformSettings
-from domain.settings.services import services_layer
 
 
 @dataclass
@@ -70,7 +69,7 @@ def build_platform(settings: PlatformSettings) -> Platform:
                                           depends_on=[system_pool], transformations=[waits_for(system_pool)])
     storage = ClusterStorage("storage", settings, cluster.name, cluster.oidc, cluster.k8s_provider,
                              opts=after_system)
-    services_settings = services_layer(settings)
+    services_settings = settings.services_layer()
     # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
     oidc_clients = make_oidc_clients(services_settings, opts=with_aws)
 

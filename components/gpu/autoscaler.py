@@ -52,7 +52,7 @@ from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from domain.settings import PlatformSettings
 from domain.settings.node_pools import NodePoolSettings
-from domain.versions import CHARTS, IMAGES
+from domain.versions import CHARTS, IMAGES, split_image
 
 AUTOSCALER_NAMESPACE = "kube-system"
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -136,11 +136,6 @@ def expander_priorities_yaml(settings: PlatformSettings) -> str:
     return yaml.safe_dump(expander_priorities(settings), default_flow_style=False)
 
 
-def image_parts(image: str) -> tuple[str, str]:
-    repository, tag = image.rsplit(":", 1)
-    return repository, tag
-
-
 def autoscaler_args(settings: PlatformSettings) -> dict[str, str]:
     """extraArgs of the chart (rendered as --key=value; strings, so that Helm prints them verbatim)."""
     a = settings.gpu.autoscaler
@@ -166,7 +161,7 @@ def autoscaler_args(settings: PlatformSettings) -> dict[str, str]:
 def autoscaler_values(settings: PlatformSettings, role_arn: pulumi.Input[str]) -> dict[str, Any]:
     """Helm values of the cluster-autoscaler chart (every key exists in the pinned chart's values.yaml)."""
     replicas = settings.gpu.autoscaler.replica_count(settings.environment)
-    repository, tag = image_parts(IMAGES["cluster-autoscaler"])
+    repository, tag = split_image(IMAGES["cluster-autoscaler"])
     system = settings.system_pool
     values: dict[str, Any] = {
         "cloudProvider": "aws",

@@ -24,14 +24,13 @@ from components.namespace import PlatformNamespace
 from domain.settings import PlatformSettings
 from domain.settings.gpu import GpuSettings, operator_installs_driver
 from domain.settings.node_pools import POOL_LABEL, NodePoolSettings
+from domain.settings.observability import MONITORING_NAMESPACE
 from domain.versions import CHARTS
 
 GPU_OPERATOR_NAMESPACE = "gpu-operator"
-MONITORING_NAMESPACE = "monitoring"  # kube-prometheus-stack's namespace: scrapes the DCGM exporter
 GPU_RESOURCE = "nvidia.com/gpu"
 TIME_SLICING_CONFIG_MAP = "time-slicing-config"
 TIME_SLICING_PROFILE = "any"  # the device plugin config every GPU node uses (no per-node label needed)
-DCGM_EXPORTER_PORT = 9400
 
 
 def merged_tolerations(pools: Sequence[NodePoolSettings]) -> list[dict[str, str]]:
@@ -87,6 +86,11 @@ def dcgm_exporter_values(service_monitor: bool) -> dict[str, Any]:
                              "action": "replace"}],
         })
     return {"enabled": True, "serviceMonitor": monitor}
+
+
+# Where the chart's values put the tolerations of its pods that run on GPU nodes (the policy pack's
+# chartTolerationPaths for gpu-operator is generated from this; a test checks the values below use it).
+AGENT_TOLERATION_PATHS = ("daemonsets.tolerations", "node-feature-discovery.worker.tolerations")
 
 
 def gpu_operator_values(settings: PlatformSettings, *, service_monitor: bool = True) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""GPU capacity and team quotas as text, for the offline plan (`EXTRA_SECTIONS` in stacks/plan.py)."""
+"""GPU capacity and team quotas as text, for the offline plan (a section of stacks/plan.py)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,3 @@ def gpu_plan_section(ev: Any) -> str:
     if warning:
         lines.append(f"WARNING: {warning}")
     return "\n".join(lines)
-
-
-def plan_extra_section() -> tuple[str, Any]:
-    """(title, fn) for stacks.plan.EXTRA_SECTIONS."""
-    return TITLE, gpu_plan_section

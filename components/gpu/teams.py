@@ -25,11 +25,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.gpu.operator import GPU_RESOURCE, MONITORING_NAMESPACE
+from components.gpu.operator import GPU_RESOURCE
 from components.gpu.scheduling import INFERENCE_HIGH
 from components.namespace import PlatformNamespace
 from domain import catalog
 from domain.settings import PlatformSettings
+from domain.settings.observability import MONITORING_NAMESPACE
 from domain.settings.teams import TeamSettings
 
 TEAM_LABEL = "mlplatform.io/team"

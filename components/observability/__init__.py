@@ -1,5 +1,5 @@
 """Observability: kube-prometheus-stack on the monitoring pool, GPU dashboards and alerts as code."""
 
-from .component import MONITORING_NAMESPACE, Observability
+from .component import Observability
 
-__all__ = ["MONITORING_NAMESPACE", "Observability"]
+__all__ = ["Observability"]

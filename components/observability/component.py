@@ -18,6 +18,7 @@ from components.secret import opaque_secret
 from components.storage.database import DatabaseConnection
 from components.storage_class import DEFAULT_STORAGE_CLASS
 from domain.settings import PlatformSettings
+from domain.settings.observability import MONITORING_NAMESPACE
 from domain.versions import CHARTS
 
 from .alerting import RECEIVER_SECRET, receiver_secrets
@@ -38,7 +39,6 @@ from .values import (
     kube_prometheus_stack_values,
 )
 
-MONITORING_NAMESPACE = "monitoring"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 GRAFANA_ADMIN_USER = "admin"
 GRAFANA_OIDC_SECRET = SecretRef("grafana-oidc-client", "client-secret")

@@ -13,9 +13,10 @@ from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.identity import OidcClient
 from components.secret import opaque_secret  # noqa: F401  (re-exported for the services)
 from components.storage import RdsInstance, ServiceBucket, bucket_name, read_write_statements
+from domain.settings.observability import MONITORING_NAMESPACE  # noqa: F401  (re-exported for the services)
 from domain.settings.services import ServiceDeployment, ServicesLayerSettings, ServicesSettings
+from domain.versions import split_image  # noqa: F401  (re-exported for the services)
 
-MONITORING_NAMESPACE = "monitoring"
 SERVICE_ACCOUNT_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 # Pod Security Standards `restricted` for a container and its pod.
@@ -26,14 +27,6 @@ RESTRICTED_CONTAINER: dict[str, Any] = {
     "runAsNonRoot": True,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
-
-
-def split_image(image: str) -> tuple[str, str]:
-    """'registry/repo:tag' -> ('registry/repo', 'tag')."""
-    repository, _, tag = image.rpartition(":")
-    if not repository or "/" in tag:
-        raise ValueError(f"image {image!r} is not pinned to a tag")
-    return repository, tag
 
 
 def in_cluster_hosts(service: str, namespace: str) -> list[str]:

@@ -25,17 +25,16 @@ Everything else (tolerations, driver installation, placement, expander prioritie
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from collections.abc import Sequence
+from typing import Literal, NamedTuple, Protocol
 
 from pydantic import Field, field_validator
 
 from .. import catalog
-from ..versions import IMAGES
+from ..versions import IMAGES, split_image
 from .base import Settings
-
-if TYPE_CHECKING:
-    from .node_pools import NodePoolSettings
-    from .platform import PlatformSettings
+from .cluster import ClusterSettings
+from .node_pools import NodePoolSettings
 
 MigStrategy = Literal["none", "single", "mixed"]
 
@@ -79,6 +78,35 @@ class AutoscalerSettings(Settings):
         return 1 if environment == "dev" else 2
 
 
+class TeamQuota(Protocol):
+    @property
+    def gpu_quota(self) -> int: ...
+
+
+class GpuFleet(Protocol):
+    """What the GPU quota arithmetic reads of the platform (PlatformSettings is one)."""
+
+    @property
+    def project(self) -> str: ...
+    @property
+    def gpu_pools(self) -> list[NodePoolSettings]: ...
+    @property
+    def gpu(self) -> GpuSettings: ...
+    @property
+    def teams(self) -> Sequence[TeamQuota]: ...
+
+
+class GpuPlatform(GpuFleet, Protocol):
+    """What the GPU checks read of the platform besides the fleet."""
+
+    @property
+    def environment(self) -> str: ...
+    @property
+    def is_production(self) -> bool: ...
+    @property
+    def cluster(self) -> ClusterSettings: ...
+
+
 class GpuSettings(Settings):
     # Install the NVIDIA gpu-operator (only when at least one GPU pool is enabled).
     operator_enabled: bool = True
@@ -103,7 +131,7 @@ class GpuSettings(Settings):
     def time_slicing(self) -> bool:
         return self.time_slicing_replicas > 1
 
-    def problems(self, platform: PlatformSettings) -> list[str]:
+    def problems(self, platform: GpuPlatform) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""
         ns = platform.project
         problems: list[str] = []
@@ -135,7 +163,7 @@ class GpuSettings(Settings):
         image_minor = autoscaler_image_minor()
         if self.autoscaler.enabled and image_minor != platform.cluster.version:
             problems.append(
-                f"{ns}:cluster.version: Cluster Autoscaler {IMAGES['cluster-autoscaler'].rsplit(':', 1)[-1]} is built "
+                f"{ns}:cluster.version: Cluster Autoscaler {split_image(IMAGES['cluster-autoscaler'])[1]} is built "
                 f"for Kubernetes {image_minor}, and its minor version must match the cluster's "
                 f"({platform.cluster.version}). Fix: pin IMAGES['cluster-autoscaler'] in domain/versions.py to a "
                 f"v{platform.cluster.version}.x release.")
@@ -149,7 +177,7 @@ def pool_is_mig_capable(pool: NodePoolSettings) -> bool:
 
 def autoscaler_image_minor(image: str | None = None) -> str:
     """'registry.k8s.io/autoscaling/cluster-autoscaler:v1.34.2' -> '1.34'."""
-    tag = (image or IMAGES["cluster-autoscaler"]).rsplit(":", 1)[-1].lstrip("v")
+    tag = split_image(image or IMAGES["cluster-autoscaler"])[1].lstrip("v")
     return ".".join(tag.split(".")[:2])
 
 
@@ -158,7 +186,7 @@ def operator_installs_driver(pools: list[NodePoolSettings]) -> bool:
     return not all(p.ami_ships_nvidia_driver for p in pools)
 
 
-def driver_label_problems(platform: PlatformSettings) -> list[str]:
+def driver_label_problems(platform: GpuFleet) -> list[str]:
     """With a mix of AMIs, the operator installs the driver; pools whose AMI ships one must opt out."""
     pools = platform.gpu_pools
     if not (platform.gpu.operator_enabled and operator_installs_driver(pools)):
@@ -185,7 +213,7 @@ class GpuQuotaReport(NamedTuple):
     oversubscribed: bool  # total_quota > capacity: quotas are not all satisfiable at once
 
 
-def gpu_capacity(settings: PlatformSettings) -> int:
+def gpu_capacity(settings: GpuFleet) -> int:
     """nvidia.com/gpu the GPU pools can advertise at their maximum size.
 
     With time-slicing every physical GPU is advertised `timeSlicingReplicas` times, and quotas count
@@ -194,13 +222,13 @@ def gpu_capacity(settings: PlatformSettings) -> int:
     return sum(p.max_gpus for p in settings.gpu_pools) * settings.gpu.time_slicing_replicas
 
 
-def gpu_quota_report(settings: PlatformSettings) -> GpuQuotaReport:
+def gpu_quota_report(settings: GpuFleet) -> GpuQuotaReport:
     total = sum(t.gpu_quota for t in settings.teams)
     capacity = gpu_capacity(settings)
     return GpuQuotaReport(total, capacity, total > capacity)
 
 
-def capacity_breakdown(settings: PlatformSettings) -> str:
+def capacity_breakdown(settings: GpuFleet) -> str:
     """'gpu: 8 nodes x 1 GPU' per GPU pool, for messages."""
     parts = [f"{p.name}: {p.max_size} nodes x {p.gpus_per_node} GPU" for p in settings.gpu_pools]
     text = ", ".join(parts) or "no GPU pool"
@@ -209,7 +237,7 @@ def capacity_breakdown(settings: PlatformSettings) -> str:
     return text
 
 
-def quota_warning(settings: PlatformSettings) -> str | None:
+def quota_warning(settings: GpuFleet) -> str | None:
     """The oversubscription warning (None when the quotas fit): logged at build time and shown in the plan."""
     report = gpu_quota_report(settings)
     if not report.oversubscribed:

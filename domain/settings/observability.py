@@ -8,17 +8,16 @@ the settings with every default filled in; components use only that.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Collection
+from typing import Any, Literal, Protocol
 
 from pydantic import Field, field_validator
 
 from domain.services import SERVICES
 
 from .base import Settings
-from .services import IngressSettings
-
-if TYPE_CHECKING:
-    from .platform import PlatformSettings
+from .node_pools import NodePoolSettings
+from .services import IngressSettings, ServicesSettings
 
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -28,6 +27,28 @@ _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Pool kinds that must never host the monitoring stack: interruptible or GPU-priced capacity.
 _UNSUITABLE_POOL_KINDS = ("gpu", "spot")
 PROD_MIN_RETENTION_DAYS = 7
+# The namespace of the monitoring stack (kube-prometheus-stack): every scraped namespace admits it.
+MONITORING_NAMESPACE = "monitoring"
+
+
+class ObservabilityPlatform(Protocol):
+    """What the monitoring checks read of the platform (PlatformSettings is one)."""
+
+    @property
+    def project(self) -> str: ...
+    @property
+    def environment(self) -> str: ...
+    @property
+    def is_production(self) -> bool: ...
+    @property
+    def pools(self) -> list[NodePoolSettings]: ...
+    @property
+    def services(self) -> ServicesSettings: ...
+    @property
+    def secret_config_keys(self) -> frozenset[str] | None: ...
+    @property
+    def settings_keys(self) -> Collection[str]: ...
+    def pool(self, name: str) -> NodePoolSettings | None: ...
 
 # Per-environment defaults of the fields left unset in config (camelCase, like stack config).
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
@@ -241,13 +262,13 @@ class AlertingSettings(Settings):
         """The secret config keys (without the project prefix) the receivers read."""
         return {r.secret_key for r in self.receivers if r.secret_key}
 
-    def problems(self, key: str, platform: PlatformSettings) -> list[str]:
+    def problems(self, key: str, platform: ObservabilityPlatform) -> list[str]:
         problems: list[str] = []
         names = [r.name for r in self.receivers]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             problems.append(f"{key}.receivers: duplicate receiver names {dupes}. Fix: give every receiver a unique name.")
-        settings_keys = {f.alias or n for n, f in type(platform).model_fields.items()}
+        settings_keys = platform.settings_keys
         known_secrets = platform.secret_config_keys
         for r in self.receivers:
             at = f"{key}.receivers[{r.name}]"
@@ -367,7 +388,7 @@ class ObservabilitySettings(Settings):
             updates[section] = current.model_copy(update=fill)
         return self.model_copy(update=updates)
 
-    def problems(self, platform: PlatformSettings) -> list[str]:
+    def problems(self, platform: ObservabilityPlatform) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""
         key = f"{platform.project}:observability"
         effective = self.for_environment(platform.environment)
@@ -414,7 +435,7 @@ class ObservabilitySettings(Settings):
                             "Fix: use lowercase letters, digits and '-'.")
         return problems
 
-    def _grafana_problems(self, key: str, platform: PlatformSettings) -> list[str]:
+    def _grafana_problems(self, key: str, platform: ObservabilityPlatform) -> list[str]:
         grafana = self.for_environment(platform.environment).grafana
         problems: list[str] = []
         if platform.is_production:

@@ -7,13 +7,15 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from domain.services import service_spec
+
 from .base import Settings, SettingsError
 from .cluster import ClusterSettings
 from .gpu import GpuSettings
 from .network import MAX_AZS, NetworkSettings
 from .node_pools import NodePoolSettings
 from .observability import ObservabilitySettings
-from .services import ServicesSettings
+from .services import GrafanaDatabasePlacement, ServiceDeployment, ServicesLayerSettings, ServicesSettings
 from .teams import TeamSettings
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -90,7 +92,6 @@ class PlatformSettings(Settings):
                 problems.append(f"{ns}:protectStatefulResources: prod data must be protected from destroy. Fix: remove the override (it defaults to true).")
             if not self.cluster.deletion_protection:
                 problems.append(f"{ns}:cluster.deletionProtection: prod's cluster must have deletion protection. Fix: set it to true.")
-        problems += self.pool_reference_problems()
         problems += self.gpu.problems(self)
         problems += [p for team in self.teams for p in team.problems(self)]
         names = [t.name for t in self.teams]
@@ -105,9 +106,6 @@ class PlatformSettings(Settings):
                          f"observability.alerting.receivers[].secretKey, or remove it (pulumi config rm {ns}:{key})."
                          for key in unread]
         return problems
-
-    def pool_reference_problems(self) -> list[str]:
-        return []
 
     # Lookups ----------------------------------------------------------------------------------------
 
@@ -128,12 +126,40 @@ class PlatformSettings(Settings):
         return next((p for p in self.pools if p.name == name), None)
 
     @property
+    def settings_keys(self) -> frozenset[str]:
+        """Every key of the settings, as config spells them."""
+        return frozenset(f.alias or n for n, f in type(self).model_fields.items())
+
+    @property
     def cluster_name(self) -> str:
         return self.cluster.name or f"{self.project}-{self.stack}"
 
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
+
+    def services_layer(self) -> ServicesLayerSettings:
+        """The services layer's narrow settings, resolved from this platform (each enabled service's pool,
+        placement, replicas and callers; the database shape; where the ALB controller and Grafana's database
+        Job run)."""
+        services = self.services
+        deployments = {
+            name: ServiceDeployment(
+                spec=service_spec(name), settings=services.service(name), pool=services.pool_name(name, self),
+                placement=services.pool_for(name, self).placement, replicas=services.replicas(name, self),
+                client_namespaces=tuple(services.client_namespaces(name, self)))
+            for name in services.enabled_services
+        }
+        grafana = self.observability.grafana
+        monitoring = self.pool(self.observability.pool)
+        # (A missing monitoring pool is a settings error reported by the observability settings.)
+        grafana_database = (GrafanaDatabasePlacement(monitoring.name, monitoring.placement)
+                            if grafana.database == "postgres" and monitoring is not None else None)
+        return ServicesLayerSettings(
+            settings=services, deployments=deployments, cluster_name=self.cluster_name, region=self.region,
+            protect=self.protect_stateful_resources, database_shape=services.database.resolved(self.environment),
+            system_pool=self.system_pool.name, system_placement=self.system_pool.placement,
+            grafana_ingress=grafana.ingress, grafana_database=grafana_database)
 
     @property
     def resource_tags(self) -> dict[str, str]:

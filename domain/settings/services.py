@@ -17,18 +17,16 @@ resolved by the methods below from `PlatformSettings.environment`, so a stack on
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import Field, create_model, field_validator, model_validator
 
 from domain.services import DEFAULT_POOL, SERVICE_NAMES, SERVICES, ServiceSpec, service_spec
 
 from .base import Settings, check_cidrs
-
-if TYPE_CHECKING:
-    from .node_pools import NodePoolSettings
-    from .platform import PlatformSettings
+from .node_pools import NodePoolSettings
 
 # Stateful, long-running services must not sit on interruptible, GPU, system or monitoring nodes.
 FORBIDDEN_POOL_KINDS = ("gpu", "spot", "system", "monitoring")
@@ -39,6 +37,26 @@ _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
 _INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class ServicesPlatform(Protocol):
+    """What the services' lookups and checks read of the platform (PlatformSettings is one)."""
+
+    @property
+    def project(self) -> str: ...
+    @property
+    def environment(self) -> str: ...
+    @property
+    def is_production(self) -> bool: ...
+    @property
+    def pools(self) -> list[NodePoolSettings]: ...
+    @property
+    def teams(self) -> Sequence[Named]: ...
+    def pool(self, name: str) -> NodePoolSettings | None: ...
 
 
 @dataclass(frozen=True)
@@ -226,7 +244,7 @@ class ServicesSettings(_ServicesFromCatalog):  # type: ignore[misc]
     def any_ingress(self) -> bool:
         return any(self.service(n).ingress.enabled for n in self.enabled_services)
 
-    def pool_name(self, name: str, platform: PlatformSettings) -> str:
+    def pool_name(self, name: str, platform: ServicesPlatform) -> str:
         """The pool a service runs on: the configured one, else its dedicated pool if it exists, else cpu."""
         configured = self.service(name).pool
         if configured:
@@ -234,24 +252,24 @@ class ServicesSettings(_ServicesFromCatalog):  # type: ignore[misc]
         dedicated = service_spec(name).dedicated_pool
         return dedicated if platform.pool(dedicated) is not None else DEFAULT_POOL
 
-    def pool_for(self, name: str, platform: PlatformSettings) -> NodePoolSettings:
+    def pool_for(self, name: str, platform: ServicesPlatform) -> NodePoolSettings:
         pool = platform.pool(self.pool_name(name, platform))
         if pool is None:
             raise KeyError(f"services.{name}: pool {self.pool_name(name, platform)!r} does not exist")
         return pool
 
-    def client_namespaces(self, name: str, platform: PlatformSettings) -> list[str]:
+    def client_namespaces(self, name: str, platform: ServicesPlatform) -> list[str]:
         """Namespaces (besides monitoring) allowed to call a service: configured ones, plus every team's."""
         teams = [t.name for t in platform.teams] if service_spec(name).team_client else []
         return list(dict.fromkeys([*self.service(name).allow_from_namespaces, *teams]))
 
-    def replicas(self, name: str, platform: PlatformSettings) -> int:
+    def replicas(self, name: str, platform: ServicesPlatform) -> int:
         configured = self.service(name).replicas
         return configured if configured is not None else (2 if platform.is_production else 1)
 
     # Cross-section checks ------------------------------------------------------------------------------
 
-    def problems(self, platform: PlatformSettings) -> list[str]:
+    def problems(self, platform: ServicesPlatform) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""
         ns = f"{platform.project}:services"
         problems: list[str] = []
@@ -356,25 +374,3 @@ class ServicesLayerSettings:
             return self.deployments[name]
         except KeyError:
             raise KeyError(f"services.{name} is not an enabled service ({', '.join(self.deployments)})") from None
-
-
-def services_layer(platform: PlatformSettings) -> ServicesLayerSettings:
-    """The services layer's settings, resolved from a validated platform."""
-    services = platform.services
-    deployments = {
-        name: ServiceDeployment(
-            spec=service_spec(name), settings=services.service(name), pool=services.pool_name(name, platform),
-            placement=services.pool_for(name, platform).placement, replicas=services.replicas(name, platform),
-            client_namespaces=tuple(services.client_namespaces(name, platform)))
-        for name in services.enabled_services
-    }
-    grafana = platform.observability.grafana
-    monitoring = platform.pool(platform.observability.pool)
-    # (A missing monitoring pool is a settings error reported by the observability settings.)
-    grafana_database = (GrafanaDatabasePlacement(monitoring.name, monitoring.placement)
-                        if grafana.database == "postgres" and monitoring is not None else None)
-    return ServicesLayerSettings(
-        settings=services, deployments=deployments, cluster_name=platform.cluster_name, region=platform.region,
-        protect=platform.protect_stateful_resources, database_shape=services.database.resolved(platform.environment),
-        system_pool=platform.system_pool.name, system_placement=platform.system_pool.placement,
-        grafana_ingress=grafana.ingress, grafana_database=grafana_database)

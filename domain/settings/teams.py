@@ -15,23 +15,21 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from domain.services import SERVICE_NAMESPACES
 
 from .base import Settings
-from .gpu import capacity_breakdown, gpu_capacity
-
-if TYPE_CHECKING:
-    from .platform import PlatformSettings
+from .gpu import GpuFleet, capacity_breakdown, gpu_capacity
+from .observability import MONITORING_NAMESPACE
 
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
 # Namespaces the platform itself owns; a team cannot take them over.
 RESERVED_NAMESPACES = frozenset({
-    "default", "kube-system", "kube-public", "kube-node-lease", "gpu-operator", "gpu-smoke-test", "monitoring",
+    "default", "kube-system", "kube-public", "kube-node-lease", "gpu-operator", "gpu-smoke-test", MONITORING_NAMESPACE,
     *SERVICE_NAMESPACES,
 })
 
@@ -75,7 +73,7 @@ class TeamSettings(Settings):
             raise ValueError(f"'{value}' is not a Kubernetes quantity. Fix: use a value such as 32, 500m or 128Gi.")
         return value
 
-    def problems(self, platform: PlatformSettings) -> list[str]:
+    def problems(self, platform: GpuFleet) -> list[str]:
         key = f"{platform.project}:teams[{self.name}]"
         problems: list[str] = []
         capacity = gpu_capacity(platform)
@@ -99,7 +97,7 @@ class TeamSettings(Settings):
                                 f"({self.gpu_quota}). Fix: set it to at most {self.gpu_quota}.")
         return problems
 
-    def gpus_per_pod_limit(self, platform: PlatformSettings) -> int:
+    def gpus_per_pod_limit(self, platform: GpuFleet) -> int:
         """The most GPUs one pod (container) of the team may ask for."""
         if self.max_gpus_per_pod is not None:
             return self.max_gpus_per_pod

@@ -83,20 +83,23 @@ def workload_policy(*, name: str, description: str, remediation: str, check: Wor
                                 **_metadata(name, description, remediation, options, enforcement, severity, tags))
 
 
-def resource_policy(*, name: str, description: str, remediation: str, checks: Mapping[str, ResourceCheck],
+def resource_policy(*, name: str, description: str, remediation: str,
+                    checks: Mapping[str, ResourceCheck] | Callable[[str], ResourceCheck | None],
                     options: Sequence[str] = (), enforcement: EnforcementLevel = EnforcementLevel.MANDATORY,
                     severity: Severity = Severity.HIGH, tags: Sequence[str] = ()) -> ScopedResourcePolicy:
-    """A policy over resources of the type tokens in `checks`, each with its own check."""
+    """A policy over resources of the type tokens in `checks` (or for which `checks(type)` gives a
+    check), each with its own check."""
+    lookup = checks.get if isinstance(checks, Mapping) else checks
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        check = checks.get(args.resource_type)
+        check = lookup(args.resource_type)
         if check is None:
             return
         props = materialize(args.props)
         for message in check(props, resolve(args.get_config())):
             report(f"{args.resource_type} {args.name}: {message}")
 
-    return ScopedResourcePolicy(applies_to=checks.__contains__, validate=validate,
+    return ScopedResourcePolicy(applies_to=lambda resource_type: lookup(resource_type) is not None, validate=validate,
                                 **_metadata(name, description, remediation, options, enforcement, severity, tags))
 
 

@@ -194,7 +194,7 @@ def selects_node_pool(pod: dict[str, Any], label: str, pools: Iterable[str]) -> 
     selected = dig(pod, "nodeSelector", label)
     if selected is UNKNOWN:
         return None
-    if selected in pools:
+    if isinstance(selected, str) and selected in pools:
         return True
     terms = as_list(dig(pod, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
                         "nodeSelectorTerms"))
@@ -210,7 +210,7 @@ def selects_node_pool(pod: dict[str, Any], label: str, pools: Iterable[str]) -> 
         key, operator, values = requirement
         if key != label or operator != "In" or not values:
             return False
-        return all_of(None if v is UNKNOWN else v in pools for v in values)
+        return all_of(None if v is UNKNOWN else isinstance(v, str) and v in pools for v in values)
 
     def term_selects(term: Any) -> Tri:
         expressions = as_list(dig(term, "matchExpressions"))

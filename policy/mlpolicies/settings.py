@@ -34,8 +34,10 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "gpuTaintValue": _string("true", "Value of the taint on GPU nodes."),
     "gpuTaintEffect": _string("NoSchedule", "Effect of the taint on GPU nodes.", enum=list(K8S_EFFECTS)),
     "gpuResources": _strings(
-        ["nvidia.com/gpu", "nvidia.com/mig-*"],
-        "Extended resources that are GPUs; a trailing '*' makes an entry a prefix (MIG slices).",
+        ["nvidia.com/gpu", "nvidia.com/gpu.shared", "nvidia.com/mig-*"],
+        "Extended resources that are GPUs; a trailing '*' makes an entry a prefix. NVIDIA's device plugin "
+        "advertises nvidia.com/gpu, nvidia.com/gpu.shared when time-slicing or MPS renames shared GPUs, and "
+        "nvidia.com/mig-<profile> (e.g. nvidia.com/mig-1g.5gb) for MIG slices with the mixed strategy.",
     ),
     "spotTaintKey": _string("spot", "Key of the taint on spot nodes."),
     "spotTaintValue": _string("true", "Value of the taint on spot nodes."),
@@ -54,9 +56,50 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "chartTolerationPaths": {
         "type": "object",
         "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        "default": {"gpu-operator": ["daemonsets.tolerations", "node-feature-discovery.worker.tolerations"]},
-        "description": "Per chart, the dotted paths in `values` that hold pod tolerations. "
-                       "Charts in gpuCharts without an entry are checked at `tolerations`.",
+        "default": {
+            "gpu-operator": ["daemonsets.tolerations", "node-feature-discovery.worker.tolerations"],
+            "vllm-stack": ["servingEngineSpec.tolerations", "servingEngineSpec.modelSpec[].tolerations"],
+        },
+        "description": "Per chart, the dotted paths in `values` that hold pod tolerations ('[]' visits every item "
+                       "of a list). Charts in gpuCharts without an entry are checked at `tolerations`.",
+    },
+    "chartGpuRequestPaths": {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "default": {"vllm-stack": ["servingEngineSpec.modelSpec[].requestGPU"]},
+        "description": "Per chart, the dotted paths in `values` that hold GPU counts ('[]' visits every item of a "
+                       "list); an item that asks for GPUs must be tolerated by a path of chartTolerationPaths in "
+                       "the same item or above it. A chart listed with no paths is known to run no GPU pods.",
+    },
+    "exemptions": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "description": "Kind, or group/Kind, of the exempted resources."},
+                "chart": {"type": "string", "description": "Helm chart name of the exempted releases."},
+                "name": {"type": "string", "description": "metadata.name (or release name); all when unset."},
+                "namespace": {"type": "string", "description": "Namespace; all when unset."},
+                "reason": {"type": "string", "minLength": 1, "description": "Why the gate may skip it."},
+            },
+            "required": ["reason"],
+            "additionalProperties": False,
+        },
+        "default": [],
+        "description": "GPU workloads the pack cannot read that a reviewer accepted, each with a reason.",
+    },
+    "nodePoolTaints": {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {
+            "type": "object", "required": ["key", "effect"],
+            "properties": {"key": {"type": "string"}, "value": {"type": "string"},
+                           "effect": {"type": "string", "enum": list(K8S_EFFECTS)}}}},
+        "default": {
+            "gpu": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
+            "spot": [{"key": "spot", "value": "true", "effect": "NoSchedule"}],
+            "system": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}],
+        },
+        "description": "Per node pool (value of nodePoolLabel), the taints its node group must carry.",
     },
     "nodePoolLabel": _string("node-pool", "Node label that names a node's pool."),
     "gpuNodePools": _strings(["gpu"], "Values of nodePoolLabel that are GPU pools."),
@@ -124,6 +167,14 @@ class Settings:
     system_node_pools: frozenset[str]
     gpu_instance_families: frozenset[str]
     external_never_preempt_classes: frozenset[str]
+    chart_gpu_request_paths: Mapping[str, tuple[str, ...]]
+    exemptions: tuple[Mapping[str, str], ...]
+    node_pool_taints: Mapping[str, tuple[Taint, ...]]
+
+    @cached_property
+    def known_charts(self) -> frozenset[str]:
+        """Charts whose GPU pods the pack can read from their values (or knows to have none)."""
+        return self.gpu_charts | frozenset(self.chart_toleration_paths) | frozenset(self.chart_gpu_request_paths)
 
     @cached_property
     def _gpu_exact(self) -> frozenset[str]:
@@ -137,7 +188,9 @@ class Settings:
     def _gpu_memo(self) -> dict[str, bool]:
         return {}  # resource names are few (cpu, memory, nvidia.com/gpu, ...): remember each answer
 
-    def is_gpu_resource(self, name: str) -> bool:
+    def is_gpu_resource(self, name: Any) -> bool:
+        if not isinstance(name, str):
+            return False
         known = self._gpu_memo.get(name)
         if known is None:
             known = name in self._gpu_exact or (bool(self._gpu_prefixes) and name.startswith(self._gpu_prefixes))
@@ -150,23 +203,48 @@ class Settings:
         return next((r for r in self.gpu_resources if not r.endswith("*")), "nvidia.com/gpu")
 
 
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "array": list, "object": dict}
+
+
+def _well_typed(key: str, value: Any) -> bool:
+    """Whether a configured option has its schema's top-level type (the CLI validates configs; this
+    keeps a hand-fed runner config from crashing a policy)."""
+    return isinstance(value, _JSON_TYPES[OPTIONS[key]["type"]])
+
+
+def _strs(values: Any) -> tuple[str, ...]:
+    return tuple(v for v in values if isinstance(v, str)) if isinstance(values, list) else ()
+
+
+def _paths(value: Any) -> dict[str, tuple[str, ...]]:
+    return {chart: _strs(paths) for chart, paths in value.items() if isinstance(chart, str)}
+
+
+def _taints(value: Any) -> dict[str, tuple[Taint, ...]]:
+    return {pool: tuple(Taint(str(t.get("key", "")), str(t.get("value") or ""), str(t.get("effect", "NoSchedule")))
+                        for t in taints if isinstance(t, dict))
+            for pool, taints in value.items() if isinstance(taints, list)}
+
+
 def _build(config: Mapping[str, Any]) -> Settings:
     merged = defaults()
-    merged.update({k: v for k, v in config.items() if k in OPTIONS and v is not None})
-    paths = merged["chartTolerationPaths"] or {}
+    merged.update({k: v for k, v in config.items() if k in OPTIONS and v is not None and _well_typed(k, v)})
     return Settings(
         gpu_taint=Taint(merged["gpuTaintKey"], merged["gpuTaintValue"], merged["gpuTaintEffect"]),
         spot_taint=Taint(merged["spotTaintKey"], merged["spotTaintValue"], merged["spotTaintEffect"]),
         system_taint=Taint(merged["systemTaintKey"], merged["systemTaintValue"], merged["systemTaintEffect"]),
-        gpu_resources=tuple(merged["gpuResources"]),
-        exempt_namespaces=frozenset(merged["exemptNamespaces"]),
-        gpu_charts=frozenset(merged["gpuCharts"]),
-        chart_toleration_paths={chart: tuple(p) for chart, p in paths.items()},
+        gpu_resources=_strs(merged["gpuResources"]),
+        exempt_namespaces=frozenset(_strs(merged["exemptNamespaces"])),
+        gpu_charts=frozenset(_strs(merged["gpuCharts"])),
+        chart_toleration_paths=_paths(merged["chartTolerationPaths"]),
         node_pool_label=merged["nodePoolLabel"],
-        gpu_node_pools=tuple(merged["gpuNodePools"]),
-        system_node_pools=frozenset(merged["systemNodePools"]),
-        gpu_instance_families=frozenset(merged["gpuInstanceFamilies"]),
-        external_never_preempt_classes=frozenset(merged["externalNeverPreemptClasses"]),
+        gpu_node_pools=_strs(merged["gpuNodePools"]),
+        system_node_pools=frozenset(_strs(merged["systemNodePools"])),
+        gpu_instance_families=frozenset(_strs(merged["gpuInstanceFamilies"])),
+        external_never_preempt_classes=frozenset(_strs(merged["externalNeverPreemptClasses"])),
+        chart_gpu_request_paths=_paths(merged["chartGpuRequestPaths"]),
+        exemptions=tuple(e for e in merged["exemptions"] if isinstance(e, dict)),
+        node_pool_taints=_taints(merged["nodePoolTaints"]),
     )
 
 

@@ -115,14 +115,6 @@ def estimate(settings: PlatformSettings, resources: list[PlannedResource],
             storage = float(i.get("allocatedStorage") or 20) * rp["rdsGp3PerGibMonth"]
             fixed(f"RDS {i.get('identifier', r.name)}", f"{cls} {'multi-AZ' if copies == 2 else 'single-AZ'} "
                   f"{i.get('engine', '')}", copies * (rp["rds"][cls] * hours + storage))
-        elif r.type == "aws:rds/clusterInstance:ClusterInstance" and r.inputs.get("instanceClass") == "db.serverless":
-            fixed(f"Aurora {r.name}", "serverless v2 (priced at min ACU)", 0.0)
-        elif r.type == "aws:rds/cluster:Cluster" and r.inputs.get("serverlessv2ScalingConfiguration"):
-            scaling = r.inputs["serverlessv2ScalingConfiguration"]
-            acu = rp["auroraServerlessAcuPerHour"] * hours
-            lines.append(CostLine(f"Aurora {r.name}", f"{scaling.get('minCapacity')}..{scaling.get('maxCapacity')} ACU",
-                                  round(float(scaling.get("minCapacity", 0)) * acu, 2),
-                                  round(float(scaling.get("maxCapacity", 0)) * acu, 2)))
     buckets = [r for r in resources if r.type in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")]
     if buckets:
         fixed("S3 baseline", f"{len(buckets)} buckets x {S3_BASELINE_GIB} GiB", len(buckets) * S3_BASELINE_GIB * rp["s3StandardPerGibMonth"])

@@ -20,7 +20,10 @@ from policy.mlpolicies.runner import load_stack_config, run_pack
 from tests.gpu.helpers import GPU_SPOT_POOL, TEAMS, policy_resources, run_program, settings
 
 ROOT = Path(__file__).resolve().parents[2]
-PLATFORM = settings("dev", teams=TEAMS, nodePools=[GPU_SPOT_POOL])
+# The serving example runs 2..4 one-GPU replicas, so its team's quota must fit 4 GPUs
+# (gpu-autoscaling-within-quota checks maxReplicas x GPUs per pod against it).
+EXAMPLE_TEAMS = [{**team, "gpuQuota": 4} if team["name"] == "ml-serving" else team for team in TEAMS]
+PLATFORM = settings("dev", teams=EXAMPLE_TEAMS, nodePools=[GPU_SPOT_POOL])
 
 
 def test_conventions_match_the_platform():

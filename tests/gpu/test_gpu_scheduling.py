@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from components.gpu.report import TITLE, gpu_plan_section, plan_extra_section
+from components.gpu.report import gpu_plan_section
 from components.gpu.scheduling import BATCH_DEFAULT, INFERENCE_HIGH, PRIORITY_CLASSES, TRAINING_LOW
 from components.gpu.smoke_test import smoke_test_job_spec, smoke_test_pool
 from components.gpu.teams import (
@@ -135,4 +135,3 @@ def test_plan_section_shows_capacity_quotas_and_the_warning():
     over = [{**t, "gpuQuota": 2} for t in TEAMS]
     text = gpu_plan_section(SimpleNamespace(settings=settings("dev", teams=over)))
     assert "WARNING: mlplatform:teams: team GPU quotas add up to 4 GPUs" in text
-    assert plan_extra_section() == (TITLE, gpu_plan_section)

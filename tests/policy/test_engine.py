@@ -45,7 +45,8 @@ def test_analyzer_info_describes_every_policy(servicer):
         assert policy.description == source.description and policy.remediation_steps
         expected = "advisory" if policy.name == "gpu-node-selector-advised" else "mandatory"
         assert LEVEL_NAMES[policy.enforcementLevel] == expected
-        stack = policy.name in ("training-does-not-preempt", "gpu-inference-has-pdb", "gpu-namespace-has-quota")
+        stack = policy.name in ("training-does-not-preempt", "gpu-inference-has-pdb", "gpu-namespace-has-quota",
+                                "gpu-autoscaling-within-quota")
         assert policy.policy_type == (proto.PolicyType.POLICY_TYPE_STACK if stack else proto.PolicyType.POLICY_TYPE_RESOURCE)
     schema = next(p for p in info.policies if p.name == "gpu-toleration-required").configSchema
     assert schema.properties["gpuTaintKey"]["default"] == "nvidia.com/gpu"
@@ -114,7 +115,7 @@ def test_stack_violations_point_at_the_resource(servicer):
     (name, level, message, urn), = diagnostics(engine_analyze_stack(servicer, resources))
     assert (name, level) == ("gpu-inference-has-pdb", "mandatory")
     assert urn.endswith("::kubernetes:apps/v1:Deployment::llm-server")
-    assert "Deployment ml-serving/llm-server: 2 GPU replicas" in message
+    assert "Deployment ml-serving/llm-server: " in message and " GPU replicas but no PodDisruptionBudget" in message
 
 
 def test_every_broken_twin_is_caught_through_the_engine(servicer):

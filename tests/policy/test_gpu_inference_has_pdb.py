@@ -18,11 +18,17 @@ def pdb(selector=None, namespace="serving"):
         name="llm-pdb")
 
 
-def hpa(min_replicas, target="llm", namespace="serving"):
+def hpa(min_replicas, target="llm", namespace="serving", max_replicas=8):
     return resource("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", {
         "metadata": {"name": target, "namespace": namespace},
         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
-                 "minReplicas": min_replicas, "maxReplicas": 8}}, name="llm-hpa")
+                 "minReplicas": min_replicas, "maxReplicas": max_replicas}}, name="llm-hpa")
+
+
+def scaled_object(target="llm", namespace="serving", **spec):
+    return resource("kubernetes:keda.sh/v1alpha1:ScaledObject", {
+        "metadata": {"name": target, "namespace": namespace},
+        "spec": {"scaleTargetRef": {"name": target}, **spec}}, name="llm-scaler")
 
 
 @pytest.mark.parametrize("kind", ["Deployment", "StatefulSet"])
@@ -63,12 +69,26 @@ def test_match_expressions_are_evaluated():
     assert violations(POLICY, server(), pdb(selector))
 
 
-def test_hpa_min_replicas_count():
+def test_autoscaled_replicas_count():
+    """An HPA or ScaledObject that may scale the Deployment past one replica makes it replicated."""
     one = server(replicas=None)
-    assert violations(POLICY, one, hpa(1)) == []
-    assert violations(POLICY, one, hpa(2))
+    assert violations(POLICY, one, hpa(1, max_replicas=1)) == []
+    assert "8 GPU replicas" in violations(POLICY, one, hpa(1))[0]
     assert violations(POLICY, one, hpa(2), pdb()) == []
     assert violations(POLICY, one, hpa(3, target="someone-else")) == []
+
+
+def test_scaled_object_targets_are_covered():
+    one = server(replicas=None)
+    assert "100 GPU replicas" in violations(POLICY, one, scaled_object())[0]  # KEDA's default maxReplicaCount
+    assert violations(POLICY, one, scaled_object(maxReplicaCount=3), pdb()) == []
+    assert violations(POLICY, one, scaled_object(minReplicaCount=0, maxReplicaCount=1)) == []
+    assert violations(POLICY, one, scaled_object(target="other", maxReplicaCount=4)) == []
+    statefulset = server("StatefulSet", replicas=None)
+    assert violations(POLICY, statefulset, scaled_object(maxReplicaCount=4)) == []  # targets a Deployment
+    so = scaled_object(maxReplicaCount=4)
+    so["props"]["spec"]["scaleTargetRef"]["kind"] = "StatefulSet"
+    assert violations(POLICY, statefulset, so)
 
 
 def test_default_namespace_from_provider():

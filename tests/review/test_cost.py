@@ -15,8 +15,7 @@ PRICES = {
     "regions": {"us-west-2": {
         "ec2": {"m6i.large": 1.0, "m6i.xlarge": 2.0, "g5.xlarge": 10.0, "m6i.2xlarge": 4.0, "r6i.large": 3.0},
         "rds": {"db.t4g.micro": 0.5}, "eksControlPlanePerHour": 0.1, "natGatewayPerHour": 0.05, "albPerHour": 0.02,
-        "ebsGp3PerGibMonth": 0.0, "rdsGp3PerGibMonth": 0.1, "s3StandardPerGibMonth": 0.02, "kmsKeyPerMonth": 1.0,
-        "auroraServerlessAcuPerHour": 0.1}},
+        "ebsGp3PerGibMonth": 0.0, "rdsGp3PerGibMonth": 0.1, "s3StandardPerGibMonth": 0.02, "kmsKeyPerMonth": 1.0}},
 }
 
 

@@ -10,7 +10,6 @@ import yaml
 
 from components.ingress import controller_values
 from components.services import keycloak, lakefs, mlflow, zenml
-from domain.settings.services import services_layer
 from domain.versions import IMAGES
 from tests.chart_keys import problems, schema_errors, unknown_keys
 
@@ -26,7 +25,7 @@ REFERENCE_KEY = re.compile(r"(?i)^(existing\w*secret\w*|secretname|secretkeys|\w
 def all_values(stack: str, ingress: bool = False, monitors: bool = False) -> dict[str, tuple[str, dict[str, Any]]]:
     """chart -> values of every builder for a stack."""
     s = with_ingress(stack) if ingress else settings(stack)
-    layer = services_layer(s)
+    layer = s.services_layer()
     region = s.region
     return {
         "keycloak": ("keycloakx", keycloak.keycloak_values(layer.deployment("keycloak"), db_host="db.example.internal",
@@ -177,7 +176,7 @@ def test_lakefs_values() -> None:
 def test_lakefs_image_pin_must_be_the_charts_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(IMAGES, "lakefs", "docker.io/someone/lakefs:1.0.0")
     with pytest.raises(ValueError, match="treeverse/lakefs"):
-        lakefs.lakefs_values(services_layer(settings("dev")).deployment("lakefs"), region="us-west-2", role_arn="arn")
+        lakefs.lakefs_values(settings("dev").services_layer().deployment("lakefs"), region="us-west-2", role_arn="arn")
 
 
 def test_services_are_pinned_to_their_pool() -> None:
@@ -190,7 +189,7 @@ def test_services_are_pinned_to_their_pool() -> None:
         assert values["nodeSelector"] == {"node-pool": "cpu"}, name
         assert values["tolerations"] == [], name
     # A dedicated, tainted pool is used by default and tolerated.
-    layer = services_layer(settings("dev", nodePools=[MLOPS_POOL]))
+    layer = settings("dev", nodePools=[MLOPS_POOL]).services_layer()
     where = layer.deployment("mlflow").placement
     assert where == {"nodeSelector": {"node-pool": "mlops"},
                      "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "mlops", "effect": "NoSchedule"}]}
@@ -200,7 +199,7 @@ def test_services_are_pinned_to_their_pool() -> None:
 
 def test_ingress_settings_do_not_change_values_keys_beyond_upstream() -> None:
     s = settings("dev", services={"mlflow": ALL_INGRESS["mlflow"]})
-    values = mlflow.mlflow_values(services_layer(s).deployment("mlflow"), region=s.region, bucket="b", role_arn="r",
+    values = mlflow.mlflow_values(s.services_layer().deployment("mlflow"), region=s.region, bucket="b", role_arn="r",
                                   db_host="h", db_port=5432, service_monitor=False)
     assert values["ingress"] == {"enabled": False}  # the ALB Ingress is a separate object
     assert problems("mlflow", values) == []

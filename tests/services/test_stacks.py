@@ -10,7 +10,6 @@ import yaml
 
 from components.services.keycloak import INTERNAL_URL
 from components.services.platform_services import database_plan, port_forward_command, service_url
-from domain.settings.services import services_layer
 from domain.versions import CHARTS
 from stacks.offline import SECRET_MASK, Evaluation, PlannedResource
 from tests.conftest import STACKS, evaluate_stack
@@ -248,8 +247,8 @@ def test_database_plan_and_service_urls() -> None:
     split = database_plan(settings("dev", services={"database": {"layout": "per_service"}}).services)
     assert [(p.name, p.engine) for p in split] == [("keycloak", "postgres"), ("mlflow", "postgres"),
                                                    ("zenml", "mysql"), ("lakefs", "postgres")]
-    assert service_url(services_layer(settings("dev")), "keycloak") == "http://localhost:8080/auth/"
-    assert service_url(services_layer(settings("dev", services=ALL_INGRESS)), "mlflow") == "https://mlflow.example.com/"
+    assert service_url(settings("dev").services_layer(), "keycloak") == "http://localhost:8080/auth/"
+    assert service_url(settings("dev", services=ALL_INGRESS).services_layer(), "mlflow") == "https://mlflow.example.com/"
 
 
 def test_port_forward_commands() -> None:

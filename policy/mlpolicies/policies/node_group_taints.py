@@ -33,12 +33,15 @@ class NodeGroup:
         return f'taints={{"{taint.key}": {{"value": "{taint.value}", "effect": "{taint.effect}"}}}}'
 
 
+def _k8s_effect(effect: Any) -> Any:
+    return _K8S_EFFECT.get(effect, effect) if isinstance(effect, str) else effect
+
+
 def _managed(props: Props) -> NodeGroup:
     """eks:index:ManagedNodeGroup and aws:eks/nodeGroup:NodeGroup (EKS API spelling)."""
     taints = as_list(props.get("taints"))
     if taints is not UNKNOWN:
-        taints = [t if not isinstance(t, dict) else {**t, "effect": _K8S_EFFECT.get(t.get("effect"), t.get("effect"))}
-                  for t in taints]
+        taints = [t if not isinstance(t, dict) else {**t, "effect": _k8s_effect(t.get("effect"))} for t in taints]
     capacity = props.get("capacityType")
     return NodeGroup(as_list(props.get("instanceTypes")), props.get("amiType"), props.get("gpu"),
                      None if capacity is UNKNOWN else capacity == "SPOT", as_dict(props.get("labels")), taints, True)
@@ -91,6 +94,11 @@ def _check(group: NodeGroup, settings: Settings) -> Iterator[str]:
         yield (f"is the system pool ({settings.node_pool_label}={pool}) without the taint "
                f"{settings.system_taint}, so workloads can crowd out CoreDNS and the autoscaler. "
                f"Add {group.taint_example(settings.system_taint)}.")
+    reported = {settings.gpu_taint, settings.spot_taint, settings.system_taint}
+    for taint in settings.node_pool_taints.get(pool, ()) if isinstance(pool, str) else ():
+        if taint not in reported and carries_taint(group.taints, taint) is False:
+            yield (f"is the {pool} pool ({settings.node_pool_label}={pool}), whose pods tolerate {taint}, but its "
+                   f"node group lacks that taint, so other work lands there. Add {group.taint_example(taint)}.")
 
 
 def check_managed(props: Props, settings: Settings) -> Iterator[str]:
@@ -104,7 +112,8 @@ def check_self_managed(props: Props, settings: Settings) -> Iterator[str]:
 POLICY = resource_policy(
     name=NAME,
     description="Node groups with NVIDIA GPUs carry the GPU taint (NoSchedule), spot node groups the spot taint, "
-                "and the system pool the CriticalAddonsOnly taint.",
+                "the system pool the CriticalAddonsOnly taint, and every pool the taints its config lists "
+                "(nodePoolTaints).",
     remediation="""
 The pod-side policies assume that special capacity is fenced off by taints. Give each node group
 the taint of what it is (EKS managed node groups spell effects NO_SCHEDULE / NO_EXECUTE /
@@ -131,6 +140,6 @@ Self-managed groups (eks.NodeGroupV2) take taints={"nvidia.com/gpu": {"value": "
     },
     options=("gpuTaintKey", "gpuTaintValue", "gpuTaintEffect", "spotTaintKey", "spotTaintValue", "spotTaintEffect",
              "systemTaintKey", "systemTaintValue", "systemTaintEffect", "nodePoolLabel", "systemNodePools",
-             "gpuInstanceFamilies"),
+             "gpuInstanceFamilies", "nodePoolTaints"),
     tags=("gpu", "spot", "scheduling", "eks"),
 )

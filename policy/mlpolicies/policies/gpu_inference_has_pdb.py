@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..framework import Stack, StackResource, stack_policy
+from ..autoscaling import Autoscaler, autoscalers, scaling
+from ..framework import Stack, stack_policy
 from ..scheduling import all_of, any_of, selector_matches, workload_uses_gpu
 from ..settings import Settings
 from ..values import UNKNOWN, dig
@@ -23,18 +24,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def desired_replicas(workload: Workload, hpas: list[StackResource]) -> Any:
-    """spec.replicas, raised to the minReplicas of any HorizontalPodAutoscaler that targets the
-    workload (HPA-managed Deployments usually leave spec.replicas unset)."""
-    ctx = workload.ctx
-    counts = [ctx.replicas]
-    for hpa in hpas:
-        target = dig(hpa.props, "spec", "scaleTargetRef")
-        targets = all_of([_same(dig(target, "kind"), ctx.kind), _same(dig(target, "name"), ctx.name),
-                          _same(hpa.namespace, ctx.namespace)])
-        if targets is True:
-            minimum = dig(hpa.props, "spec", "minReplicas")
-            counts.append(1 if minimum is None else minimum)
+def desired_replicas(workload: Workload, scalers: list[Autoscaler]) -> Any:
+    """The most replicas the workload runs: spec.replicas, or the maxReplicas / maxReplicaCount of any
+    HorizontalPodAutoscaler or KEDA ScaledObject that targets it (autoscaled Deployments usually leave
+    spec.replicas unset, and scale out exactly when a drain hurts most)."""
+    counts = [workload.ctx.replicas]
+    for scaler in scaling(workload, scalers):
+        counts += [scaler.min_replicas, scaler.max_replicas]
     known = [c for c in counts if _is_number(c)]
     if any(c > 1 for c in known):
         return max(known)
@@ -43,12 +39,12 @@ def desired_replicas(workload: Workload, hpas: list[StackResource]) -> Any:
 
 def check(stack: Stack, settings: Settings) -> Iterator[tuple[str, str | None]]:
     pdbs = stack.of_kind("policy", "PodDisruptionBudget")
-    hpas = stack.of_kind("autoscaling", "HorizontalPodAutoscaler")
+    scalers = autoscalers(stack)
     for resource, workload in stack.workloads():
         ctx = workload.ctx
         if ctx.kind not in _REPLICATED_KINDS or workload_uses_gpu(workload, settings) is not True:
             continue
-        replicas = desired_replicas(workload, hpas)
+        replicas = desired_replicas(workload, scalers)
         if replicas is UNKNOWN or replicas <= 1 or ctx.namespace is UNKNOWN:
             continue
         covered = any_of(
@@ -67,8 +63,9 @@ def check(stack: Stack, settings: Settings) -> Iterator[tuple[str, str | None]]:
 
 POLICY = stack_policy(
     name=NAME,
-    description="GPU Deployments and StatefulSets with more than one replica have a PodDisruptionBudget "
-                "in their namespace whose selector matches their pod labels.",
+    description="GPU Deployments and StatefulSets that run more than one replica (spec.replicas, or an HPA or KEDA "
+                "ScaledObject that may scale them out) have a PodDisruptionBudget in their namespace whose selector "
+                "matches their pod labels.",
     remediation="""
 GPU nodes are drained for driver/AMI upgrades and consolidated by the autoscaler; without a
 PodDisruptionBudget all replicas of a model server can be evicted together, and GPU pods take
@@ -86,7 +83,8 @@ Python (pulumi_kubernetes):
   k8s.policy.v1.PodDisruptionBudget("llm-server", metadata={"namespace": "ml-serving"},
       spec={"max_unavailable": 1, "selector": {"match_labels": {"app": "llm-server"}}})
 
-Replicas count spec.replicas, or the minReplicas of a HorizontalPodAutoscaler targeting the workload.
+Replicas count spec.replicas, or the maxReplicas of a HorizontalPodAutoscaler (maxReplicaCount of a
+KEDA ScaledObject) targeting the workload.
 """,
     check=check,
     options=("gpuResources",),
