@@ -111,7 +111,8 @@ class Lakefs(HelmService):
             ADMIN_SECRET_ACCESS_KEY: self.admin_secret_access_key,
         }, parent=self, depends_on=[ns])
         values = self.role.arn.apply(lambda arn: lakefs_values(deployment, region=ctx.region, role_arn=arn))
-        return ReleaseInputs(values, [secret])
+        return ReleaseInputs(values, [secret], env_secrets=[
+            encrypt_key, database.password, database.host, self.admin_access_key_id, self.admin_secret_access_key])
 
 
 COMPONENT = Lakefs

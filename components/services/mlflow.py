@@ -124,7 +124,7 @@ class Mlflow(HelmService):
         values = pulumi.Output.all(self.bucket.name, self.role.arn, database.host).apply(lambda a: mlflow_values(
             deployment, region=ctx.region, bucket=a[0], role_arn=a[1], db_host=a[2], db_port=database.port,
             service_monitor=ctx.settings.service_monitors))
-        return ReleaseInputs(values, secrets)
+        return ReleaseInputs(values, secrets, env_secrets=[database.password, self.admin_password, flask_key])
 
 
 COMPONENT = Mlflow

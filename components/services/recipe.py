@@ -14,6 +14,7 @@ from components.helm import chart_release
 from components.iam import ServiceAccountRole
 from components.ingress import alb_ingress
 from components.namespace import PlatformNamespace
+from components.secret import SECRETS_CHECKSUM_ANNOTATION, env_secrets_checksum, with_pod_annotations
 from components.storage import ServiceBucket
 from domain.services import BOOTSTRAP_NAMESPACE, ServiceSpec
 from domain.settings.services import ServiceDeployment
@@ -25,10 +26,12 @@ from .database_bootstrap import AppDatabase
 
 @dataclass
 class ReleaseInputs:
-    """What a service's builder hands the recipe: the chart values and what the release waits for."""
+    """What a service's builder hands the recipe: the chart values, what the release waits for, and the
+    secret values its pods read through env (a change rolls the pods)."""
 
     values: pulumi.Input[dict[str, Any]]
     depends_on: list[pulumi.Resource]
+    env_secrets: Sequence[pulumi.Input[str]] = ()
 
 
 class HelmService(pulumi.ComponentResource):
@@ -63,8 +66,11 @@ class HelmService(pulumi.ComponentResource):
             databases=list(spec.database.names), namespace=BOOTSTRAP_NAMESPACE, placement=deployment.placement,
             prerequisites=ctx.bootstrap_ready, depends_on=ctx.nodes_ready(spec.name), opts=child)
         inputs = self.release_inputs(name, ctx, deployment, ns)
+        checksum = env_secrets_checksum(inputs.env_secrets)
+        values = pulumi.Output.all(inputs.values, checksum).apply(
+            lambda a: with_pod_annotations(a[0], {SECRETS_CHECKSUM_ANNOTATION: a[1]}))
         self.release = chart_release(
-            f"{name}-release", CHARTS[spec.chart], spec.namespace, inputs.values,
+            f"{name}-release", CHARTS[spec.chart], spec.namespace, values,
             pulumi.ResourceOptions(parent=self, depends_on=[ns, *inputs.depends_on, self.database.job,
                                                             *ctx.release_after(spec.name)]),
             release_name=spec.name)
@@ -72,6 +78,7 @@ class HelmService(pulumi.ComponentResource):
             self.disruption_budget = disruption_budget(
                 f"{name}-pdb", namespace=spec.namespace, metadata_name=spec.name, match_labels=self.POD_LABELS,
                 replicas=deployment.replicas, parent=self, depends_on=[ns])
+        self.after_release(name, ctx, deployment, ns)
         expose(name, ctx, spec, parent=self, after=[self.release])
         outputs: dict[str, Any] = {"namespace": spec.namespace}
         outputs.update({"bucket": self.bucket.name} if self.bucket is not None else {"service": spec.service})
@@ -88,6 +95,10 @@ class HelmService(pulumi.ComponentResource):
     def release_inputs(self, name: str, ctx: ServiceContext, deployment: ServiceDeployment,
                        ns: PlatformNamespace) -> ReleaseInputs:
         raise NotImplementedError
+
+    def after_release(self, name: str, ctx: ServiceContext, deployment: ServiceDeployment,
+                      ns: PlatformNamespace) -> None:
+        """What runs against the started service (Keycloak: its realm configuration Job)."""
 
 
 def expose(name: str, ctx: ServiceContext, spec: ServiceSpec, *, parent: pulumi.Resource,

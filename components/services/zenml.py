@@ -138,7 +138,7 @@ class Zenml(HelmService):
                                   parent=self, depends_on=[ns])
         values = database.host.apply(lambda host: zenml_values(deployment, region=ctx.region, db_host=host,
                                                                db_port=database.port))
-        return ReleaseInputs(values, [service_account, db_secret])
+        return ReleaseInputs(values, [service_account, db_secret], env_secrets=[database.password])
 
 
 COMPONENT = Zenml

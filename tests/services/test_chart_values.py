@@ -105,24 +105,22 @@ def test_keycloak_values() -> None:
     prod = all_values("prod", ingress=True)["keycloak"][1]
     repository, tag = IMAGES["keycloak"].rsplit(":", 1)
     assert dev["image"] == {"repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"}
-    assert dev["command"] == ["/opt/keycloak/bin/kc.sh", "start", "--import-realm"]
+    # No import at start: the keycloak-config Job applies the realm on every change (test_rotation.py).
+    assert dev["command"] == ["/opt/keycloak/bin/kc.sh", "start"]
     assert dev["database"] == {"vendor": "postgres", "hostname": "db.example.internal", "port": 5432,
                                "database": "keycloak", "username": "keycloak", "existingSecret": "keycloak-db",
                                "existingSecretKey": "password"}
     assert dev["http"]["relativePath"] == "/auth" and dev["proxy"]["mode"] == "xforwarded"
     assert dev["replicas"] == 1 and dev["podDisruptionBudget"] == {}
     assert prod["replicas"] == 2 and prod["podDisruptionBudget"] == {"maxUnavailable": 1}
-    # extraEnv/extraVolumes are templated strings: parse them back.
+    # extraEnv is a templated string: parse it back.
     env = {e["name"]: e for e in yaml.safe_load(dev["extraEnv"])}
     assert env["KC_BOOTSTRAP_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "keycloak-admin", "key": "password"}
     assert env["KC_BOOTSTRAP_ADMIN_USERNAME"]["valueFrom"]["secretKeyRef"]["name"] == "keycloak-admin"
     assert env["KC_HOSTNAME_STRICT"]["value"] == "false" and "KC_HOSTNAME" not in env
     prod_env = {e["name"]: e for e in yaml.safe_load(prod["extraEnv"])}
     assert prod_env["KC_HOSTNAME"]["value"] == "https://keycloak.example.com/auth"
-    volumes = yaml.safe_load(dev["extraVolumes"])
-    mounts = yaml.safe_load(dev["extraVolumeMounts"])
-    assert volumes[0]["secret"]["secretName"] == "keycloak-realm"
-    assert mounts[0] == {"name": "realm-import", "mountPath": "/opt/keycloak/data/import", "readOnly": True}
+    assert "extraVolumes" not in dev and "extraVolumeMounts" not in dev
     assert dev["securityContext"]["allowPrivilegeEscalation"] is False
     assert dev["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
 

@@ -129,6 +129,7 @@ RULES: dict[str, Chart] = {
         subcharts=("grafana", "kube-state-metrics", "prometheus-node-exporter"),
         open_names=("nodeSelector", "resources"),
         open={
+            "grafana.podAnnotations": OPEN_NAMES["podAnnotations"],
             'grafana."grafana.ini"': (
                 "rendered into grafana.ini; every section and option of Grafana's configuration is valid here "
                 "(auth.generic_oauth, server.root_url, users, ...)."),
@@ -159,6 +160,10 @@ RULES: dict[str, Chart] = {
             "grafana.serviceAccount.annotations": (
                 "grafana values.yaml: \"#  annotations:\" with an eks.amazonaws.com/role-arn example under "
                 "serviceAccount."),
+            "grafana.podAnnotations": (
+                "grafana values.yaml: \"# podAnnotations: {}\" (\"Pod Annotations\"); templates/deployment.yaml "
+                "renders `with .Values.podAnnotations` into the pod template's annotations "
+                "(grafana-community/helm-charts@3386a11)."),
             "prometheus-node-exporter.priorityClassName": (
                 "prometheus-node-exporter values.yaml: '# priorityClassName: \"\"' (\"Assign a PriorityClassName to "
                 "pods if set\"); rendered by templates/daemonset.yaml."),
