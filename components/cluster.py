@@ -92,6 +92,8 @@ class EksCluster(pulumi.ComponentResource):
             public_access_cidrs=cs.public_access_cidrs if cs.endpoint_public_access else None,
             create_oidc_provider=True,
             deletion_protection=cs.deletion_protection,
+            # Explicit: EKS's default is EXTENDED support, billed per hour once the version leaves standard support.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=cs.upgrade_policy),
             vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=cs.addon_versions["vpc-cni"],
                                                   enable_network_policy=True),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(

@@ -39,7 +39,7 @@ class ChartPin:
         return self.repository if self.is_oci else self.chart
 
 
-# EKS managed add-ons for KUBERNETES_VERSION.
+# EKS managed add-ons for KUBERNETES_VERSION (KUBERNETES_RELEASES below has them by minor version).
 EKS_ADDONS: dict[str, str] = {
     "vpc-cni": "v1.20.4-eksbuild.1",
     "coredns": "v1.12.4-eksbuild.1",
@@ -171,3 +171,43 @@ DATABASE_ENGINES: dict[str, str] = {
     "postgres": "17",
     "mysql": "8.4",
 }
+
+
+@dataclass(frozen=True)
+class KubernetesRelease:
+    """The pins that move with a Kubernetes minor version: the EKS add-ons and Cluster Autoscaler (whose minor
+    must equal the cluster's). `unverified` names pins carried over without a source that lists them for
+    this minor; the offline plan prints them, and `aws eks describe-addon-versions --kubernetes-version <v>
+    --addon-name <name>` settles them before a real upgrade."""
+
+    addons: dict[str, str]
+    autoscaler_image: str
+    sources: tuple[str, ...] = ()
+    unverified: tuple[str, ...] = ()
+
+
+KUBERNETES_RELEASES: dict[str, KubernetesRelease] = {
+    KUBERNETES_VERSION: KubernetesRelease(dict(EKS_ADDONS), IMAGES["cluster-autoscaler"]),
+    "1.35": KubernetesRelease(
+        {
+            **EKS_ADDONS,
+            # Latest add-on type versions for 1.35 in the EKS user guide (managing-kube-proxy, managing-coredns).
+            "kube-proxy": "v1.35.3-eksbuild.13",
+            "coredns": "v1.14.2-eksbuild.4",
+        },
+        # The cluster-autoscaler chart's own default for its appVersion 1.35.0 (chart 9.59.0, pinned above).
+        "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.0",
+        sources=(
+            "https://docs.aws.amazon.com/ja_jp/eks/latest/userguide/managing-kube-proxy.md",
+            "https://docs.amazonaws.cn/en_us/eks/latest/userguide/managing-coredns.md",
+            "cluster-autoscaler chart 9.59.0 values.yaml image.tag",
+        ),
+        # Version-independent add-ons carried over from 1.34: no source here lists their 1.35 compatibility.
+        unverified=("vpc-cni", "aws-ebs-csi-driver", "eks-pod-identity-agent"),
+    ),
+}
+
+
+def kubernetes_release(version: str) -> KubernetesRelease | None:
+    """The pins of a Kubernetes minor version, or None when domain/versions.py has none."""
+    return KUBERNETES_RELEASES.get(version)

@@ -94,8 +94,11 @@ def _kubeconfig(name: str, endpoint: str) -> dict[str, Any]:
 class PlatformMocks(pulumi.runtime.Mocks):
     """Realistic outputs for the resource types and invokes the platform uses."""
 
-    def __init__(self, region: str = "us-west-2"):
+    def __init__(self, region: str = "us-west-2", live_node_groups: dict[str, int] | None = None):
         self.region = region
+        # Node groups of a live cluster (name -> desired size), as eks:ListNodegroups/DescribeNodegroup see
+        # them; empty: a new stack.
+        self.live_node_groups = dict(live_node_groups or {})
         self.inputs_by_name: dict[tuple[str, str], dict[str, Any]] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
@@ -164,6 +167,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "userId": "AIDA0"}
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+        if token == "aws:eks/getNodeGroups:getNodeGroups":
+            return {"clusterName": a.get("clusterName"), "names": sorted(self.live_node_groups), "id": "groups"}
+        if token == "aws:eks/getNodeGroup:getNodeGroup":
+            size = self.live_node_groups[a["nodeGroupName"]]
+            return {"clusterName": a.get("clusterName"), "nodeGroupName": a["nodeGroupName"],
+                    "scalingConfigs": [{"desiredSize": size, "minSize": 0, "maxSize": size}]}
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region}
         return dict(a)
@@ -232,6 +241,16 @@ class Evaluation:
         return {r.urn: r for r in self.resources}
 
 
+GENERATED_SUFFIX = "20261130094657123400000001"  # what the AWS provider appends to a name prefix
+
+
+def live_node_groups(ev: Evaluation) -> dict[str, int]:
+    """The node groups the planned stack would have once deployed (name -> desired size), to evaluate a change
+    to a live stack (evaluate(..., live_node_groups=...))."""
+    return {f"{r.inputs['nodeGroupNamePrefix']}{GENERATED_SUFFIX}": int(r.inputs["scalingConfig"]["desiredSize"])
+            for r in ev.of_type("eks:index:ManagedNodeGroup")}
+
+
 def read_stack_config(stack: str, root: Path = ROOT, path: str | Path | None = None) -> tuple[dict[str, Any], list[str]]:
     """Read Pulumi.<stack>.yaml as the engine would hand it to the program: key -> JSON string.
 
@@ -252,9 +271,11 @@ def read_stack_config(stack: str, root: Path = ROOT, path: str | Path | None = N
     return config, secret_keys
 
 
-def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list[str] | None = None) -> Evaluation:
+def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list[str] | None = None,
+             live_node_groups: dict[str, int] | None = None) -> Evaluation:
     """Run the platform program for `stack` under mocks and return everything it planned.
 
+    `live_node_groups` (node group name -> desired size) simulates a deployed cluster's node groups.
     `config` maps full keys (`mlplatform:nodePools`) to values; None reads Pulumi.<stack>.yaml.
     Raises SettingsError (before any resource is registered) when the settings are invalid. An exception
     raised by the program carries `planned`: the resources registered before it.
@@ -268,7 +289,7 @@ def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list
     region = config.get("aws:region", "us-west-2")
     if region.startswith('"'):  # a JSON-encoded string, as tests may pass it
         region = json.loads(region)
-    mocks = PlatformMocks(region=region)
+    mocks = PlatformMocks(region=region, live_node_groups=live_node_groups)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="mlplatform", stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys or [])

@@ -3,6 +3,7 @@
     python -m stacks.plan --stack dev             # readable plan
     python -m stacks.plan --stack prod --json     # everything below as JSON, every resource, secrets masked
     python -m stacks.plan --compare dev prod      # two stacks side by side
+    python -m stacks.plan --stack prod --upgrade-to 1.35   # what a Kubernetes version bump changes
 
 The plan shows resource counts, node pools, Helm releases, the policy pack's verdicts (with the
 stack's policy/config/<stack>.json), a monthly cost estimate and the deployment critical path.
@@ -25,12 +26,21 @@ from components.gpu.report import TITLE as GPU_SECTION_TITLE
 from components.gpu.report import gpu_plan_section
 from domain.settings import SettingsError
 from domain.settings.node_pools import POOL_LABEL
-from domain.versions import pin_warnings
-from stacks.offline import SECRET_MASK, Evaluation, PlannedResource, evaluate, read_stack_config
+from domain.versions import kubernetes_release, pin_warnings
+from stacks.offline import (
+    SECRET_MASK,
+    Evaluation,
+    PlannedResource,
+    evaluate,
+    live_node_groups,
+    read_stack_config,
+)
+from stacks.review.changes import diff_plans, render_diff, roll_order
 from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate
 from stacks.review.critical_path import CriticalPath, critical_path
 from stacks.review.verdicts import Verdicts, stack_verdicts
+from stacks.review.zonal import render_zonal
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -152,6 +162,9 @@ def render_text(ev: Evaluation, rv: Review) -> str:
     if releases:
         parts.append(section("Helm releases", table(["release", "chart", "version", "namespace", "pool"], releases)))
     parts.append(section(GPU_SECTION_TITLE, gpu_plan_section(ev)))
+    zonal = render_zonal(ev)
+    if zonal:
+        parts.append(section("Zonal volumes", zonal))
     parts.append(section("Version pins", render_pins(date.today())))
     parts.append(section("Policy verdicts", render_verdicts(rv.verdicts)))
     parts.append(section("Cost estimate", render_cost(rv.cost)))
@@ -224,14 +237,42 @@ def plan_stack(stack: str, config_file: str | None = None) -> tuple[Evaluation, 
     return ev, review(ev)
 
 
+def with_cluster_version(config: dict[str, Any], version: str) -> dict[str, Any]:
+    """The stack config with `cluster.version` set (the stack's other cluster settings kept)."""
+    key = "mlplatform:cluster"
+    cluster = json.loads(config[key]) if key in config else {}
+    return {**config, key: json.dumps({**cluster, "version": version})}
+
+
+def upgrade_review(stack: str, version: str, config_file: str | None = None) -> str:
+    """What bumping the stack's Kubernetes version to `version` changes, replaces and rolls, in order."""
+    config, secret_keys = read_stack_config(stack, path=config_file)
+    deployed = live_node_groups(evaluate(stack, config, secret_keys))
+    before = evaluate(stack, config, secret_keys, live_node_groups=deployed)
+    after = evaluate(stack, with_cluster_version(config, version), secret_keys, live_node_groups=deployed)
+    diff = diff_plans(before.resources, after.resources)
+    text = render_diff(diff, roll_order(after.resources, diff.changed),
+                       f"Stack '{stack}': Kubernetes {before.settings.cluster.version} -> {version}")
+    release = kubernetes_release(version)
+    if release is not None and release.unverified:
+        text += (f"\nPins of {version} not verified against a source here: {', '.join(release.unverified)}. "
+                 f"Check them with `aws eks describe-addon-versions --kubernetes-version {version}` before `pulumi up`.")
+    return text + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacks.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="stack to plan (reads Pulumi.<stack>.yaml); default dev")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--config", metavar="FILE", help="read config from FILE instead of Pulumi.<stack>.yaml")
     parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="show how two stacks differ")
+    parser.add_argument("--upgrade-to", metavar="VERSION",
+                        help="show what bumping cluster.version to VERSION changes, replaces and rolls")
     args = parser.parse_args(argv)
     try:
+        if args.upgrade_to:
+            print(upgrade_review(args.stack, args.upgrade_to, args.config), end="")
+            return 0
         if args.compare:
             a, b = (plan_stack(s) for s in args.compare)
             if args.json:

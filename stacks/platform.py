@@ -62,7 +62,8 @@ def build_platform(settings: PlatformSettings) -> Platform:
     cluster = EksCluster("cluster", settings, network.vpc_id, network.private_subnet_ids,
                          network.public_subnet_ids, opts=with_aws)
     node_pools = NodePools("pools", settings.pools, cluster.eks, settings.cluster_name,
-                           network.private_subnet_ids, settings.resource_tags, opts=with_aws)
+                           network.private_subnet_ids, settings.resource_tags,
+                           kubernetes_version=settings.cluster.version, opts=with_aws)
     system_pool = node_pools.groups[settings.system_pool.name]
     # Add-ons run on the system pool: wait for it, and only for it.
     after_system = pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider},

@@ -51,8 +51,9 @@ from components.availability import zone_spread
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from domain.settings import PlatformSettings
+from domain.settings.gpu import autoscaler_image
 from domain.settings.node_pools import NodePoolSettings
-from domain.versions import CHARTS, IMAGES, split_image
+from domain.versions import CHARTS, split_image
 
 AUTOSCALER_NAMESPACE = "kube-system"
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -161,7 +162,10 @@ def autoscaler_args(settings: PlatformSettings) -> dict[str, str]:
 def autoscaler_values(settings: PlatformSettings, role_arn: pulumi.Input[str]) -> dict[str, Any]:
     """Helm values of the cluster-autoscaler chart (every key exists in the pinned chart's values.yaml)."""
     replicas = settings.gpu.autoscaler.replica_count(settings.environment)
-    repository, tag = split_image(IMAGES["cluster-autoscaler"])
+    image = autoscaler_image(settings.cluster.version)
+    if image is None:  # settings validation rejects this first
+        raise ValueError(f"no Cluster Autoscaler pin for Kubernetes {settings.cluster.version}")
+    repository, tag = split_image(image)
     system = settings.system_pool
     values: dict[str, Any] = {
         "cloudProvider": "aws",

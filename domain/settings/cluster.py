@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..versions import EKS_ADDONS, KUBERNETES_VERSION
+from ..versions import EKS_ADDONS, KUBERNETES_VERSION, kubernetes_release
 from .base import Settings, check_cidrs
 
 REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
@@ -24,7 +25,15 @@ class ClusterSettings(Settings):
     admin_principal_arns: list[str] = Field(default_factory=list)
     log_types: list[str] = Field(default_factory=lambda: list(REQUIRED_LOG_TYPES))
     log_retention_days: int = Field(default=90, ge=1)
-    addon_versions: dict[str, str] = Field(default_factory=lambda: dict(EKS_ADDONS))
+    addon_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="EKS add-on versions by add-on name. Unset add-ons take the pins of `cluster.version` in "
+                    "domain/versions.py (KUBERNETES_RELEASES); a version without pins must list every add-on here.")
+    upgrade_policy: Literal["STANDARD", "EXTENDED"] = Field(
+        default="STANDARD",
+        description="EKS support policy once the Kubernetes version leaves standard support: STANDARD upgrades the "
+                    "control plane automatically at the end of standard support; EXTENDED keeps the version up to "
+                    "12 more months at an extra hourly charge (EKS's own default when unset).")
     deletion_protection: bool = False
     # Reclaim policy of the default gp3 StorageClass. Retain keeps volumes after a PVC is deleted.
     volume_reclaim_policy: str = "Delete"
@@ -79,7 +88,42 @@ class ClusterSettings(Settings):
         unknown = sorted(set(value) - set(EKS_ADDONS))
         if unknown:
             raise ValueError(f"unknown add-ons {unknown}. Fix: only override {sorted(EKS_ADDONS)}.")
-        return {**EKS_ADDONS, **value}
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pins_of_version(cls, data: Any) -> Any:
+        """Fill unset add-on versions from the pins of the configured Kubernetes version."""
+        if not isinstance(data, dict):
+            return data
+        release = kubernetes_release(str(data.get("version", KUBERNETES_VERSION)))
+        key = "addon_versions" if "addon_versions" in data else "addonVersions"
+        overrides = data.get(key) or {}
+        if release is None or not isinstance(overrides, dict):
+            return data
+        return {**data, key: {**release.addons, **overrides}}
+
+    @model_validator(mode="after")
+    def _addons_match_version(self) -> ClusterSettings:
+        """A version bump moves its pins with it: every add-on pinned, kube-proxy of the same minor."""
+        problems = []
+        missing = sorted(set(EKS_ADDONS) - set(self.addon_versions))
+        if missing:
+            problems.append(
+                f"cluster.version {self.version} has no add-on pins in domain/versions.py, and cluster.addonVersions "
+                f"lacks {[f'cluster.addonVersions.{a}' for a in missing]}. Fix: add a '{self.version}' entry to "
+                "KUBERNETES_RELEASES in domain/versions.py (versions from `aws eks describe-addon-versions "
+                f"--kubernetes-version {self.version}`), or set those keys.")
+        proxy = self.addon_versions.get("kube-proxy", "")
+        proxy_minor = ".".join(proxy.lstrip("v").split(".")[:2])
+        if proxy and proxy_minor != self.version:
+            problems.append(
+                f"cluster.addonVersions.kube-proxy {proxy} is built for Kubernetes {proxy_minor}, but cluster.version "
+                f"is {self.version}. Fix: set cluster.addonVersions.kube-proxy to a v{self.version}.x-eksbuild.N "
+                "version (or remove the override to take the pin of domain/versions.py).")
+        if problems:
+            raise ValueError(" ".join(problems))
+        return self
 
     @field_validator("volume_reclaim_policy")
     @classmethod

@@ -31,7 +31,7 @@ from typing import Literal, NamedTuple, Protocol
 from pydantic import Field, field_validator
 
 from .. import catalog
-from ..versions import IMAGES, split_image
+from ..versions import IMAGES, kubernetes_release, split_image
 from .base import Settings
 from .cluster import ClusterSettings
 from .node_pools import NodePoolSettings
@@ -160,19 +160,35 @@ class GpuSettings(Settings):
             problems.append(
                 f"{ns}:gpu.autoscaler.replicas: prod runs 2 Cluster Autoscaler replicas (leader election) so that "
                 "scaling survives a node loss. Fix: set replicas to 2 or remove the override.")
-        image_minor = autoscaler_image_minor()
-        if self.autoscaler.enabled and image_minor != platform.cluster.version:
-            problems.append(
-                f"{ns}:cluster.version: Cluster Autoscaler {split_image(IMAGES['cluster-autoscaler'])[1]} is built "
-                f"for Kubernetes {image_minor}, and its minor version must match the cluster's "
-                f"({platform.cluster.version}). Fix: pin IMAGES['cluster-autoscaler'] in domain/versions.py to a "
-                f"v{platform.cluster.version}.x release.")
+        if self.autoscaler.enabled:
+            problems += autoscaler_pin_problems(platform)
         problems += driver_label_problems(platform)
         return problems
 
 
 def pool_is_mig_capable(pool: NodePoolSettings) -> bool:
     return any(catalog.INSTANCE_TYPES[t].gpu_model in MIG_CAPABLE_MODELS for t in pool.instance_types)
+
+
+def autoscaler_image(kubernetes_version: str) -> str | None:
+    """The Cluster Autoscaler image pinned for a Kubernetes minor version (its minor must be the same)."""
+    release = kubernetes_release(kubernetes_version)
+    return release.autoscaler_image if release is not None else None
+
+
+def autoscaler_pin_problems(platform: GpuPlatform) -> list[str]:
+    version = platform.cluster.version
+    image = autoscaler_image(version)
+    if image is None:
+        return [f"{platform.project}:cluster.version: Kubernetes {version} has no Cluster Autoscaler pin, and its minor "
+                f"version must match the cluster's. Fix: add a '{version}' entry to KUBERNETES_RELEASES in "
+                f"domain/versions.py with a cluster-autoscaler v{version}.x image (and the add-ons of {version})."]
+    if autoscaler_image_minor(image) != version:
+        return [f"{platform.project}:cluster.version: Cluster Autoscaler {split_image(image)[1]} is built for "
+                f"Kubernetes {autoscaler_image_minor(image)}, and its minor version must match the cluster's "
+                f"({version}). Fix: pin KUBERNETES_RELEASES['{version}'].autoscaler_image in domain/versions.py to a "
+                f"v{version}.x release."]
+    return []
 
 
 def autoscaler_image_minor(image: str | None = None) -> str:

@@ -42,6 +42,9 @@ _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
+# AL2023: 1.34.2-20251120; Bottlerocket: 1.50.0-1a2b3c4d.
+_RELEASE_VERSION = re.compile(r"^(1\.\d{2}\.\d+-\d{8}|\d+\.\d+\.\d+-[0-9a-f]{8})$")
+
 _EKS_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 
 
@@ -104,6 +107,9 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "monitoring": {
         "instanceTypes": ["r6i.large", "r7i.large"],
         "diskSizeGib": 50,
+        # Prometheus and Alertmanager keep zonal EBS volumes: a node group per AZ, so that a replaced node
+        # comes back in the zone of its pod's volume.
+        "perAz": True,
         "taints": [{"key": MONITORING_TAINT_KEY, "value": "monitoring", "effect": "NoSchedule"}],
     },
 }
@@ -122,6 +128,17 @@ class NodePoolSettings(Settings):
     ami_type: str = "AL2023_x86_64_STANDARD"
     labels: dict[str, str] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
+    per_az: bool = Field(
+        default=False,
+        description="One managed node group per AZ (sizes split across them) instead of one spanning every AZ. "
+                    "Required for pools whose pods keep zonal volumes (EBS), so that the autoscaler can add a node "
+                    "in the zone of a pending pod's volume. Default: true for kind monitoring.")
+    release_version: str | None = Field(
+        default=None,
+        description="EKS-optimized AMI release of the pool's nodes (AL2023: <k8s version>.<patch>-<yyyymmdd>, "
+                    "Bottlerocket: <x.y.z>-<commit>), from `aws ssm get-parameter` of the AMI type's "
+                    "release_version. Unset: the latest release at creation and at each Kubernetes version bump; "
+                    "setting a newer one rolls the pool.")
 
     @model_validator(mode="before")
     @classmethod
@@ -165,6 +182,14 @@ class NodePoolSettings(Settings):
             raise ValueError(f"unknown instance types {unknown}. Fix: use a type listed in domain/catalog.py, or add it there with its vCPU, memory and GPU count.")
         if len(set(value)) != len(value):
             raise ValueError("an instance type is listed twice. Fix: list each type once.")
+        return value
+
+    @field_validator("release_version")
+    @classmethod
+    def _valid_release(cls, value: str | None) -> str | None:
+        if value is not None and not _RELEASE_VERSION.match(value):
+            raise ValueError(f"'{value}' is not an EKS AMI release version. Fix: use the release_version of the AMI "
+                             "type, such as 1.34.2-20251120 (AL2023) or 1.50.0-1a2b3c4d (Bottlerocket), or unset it.")
         return value
 
     @model_validator(mode="after")
@@ -262,6 +287,13 @@ class NodePoolSettings(Settings):
     @property
     def initial_size(self) -> int:
         return self.desired_size if self.desired_size is not None else self.min_size
+
+    @property
+    def release_minor(self) -> str | None:
+        """The Kubernetes minor of an AL2023 AMI release ('1.34.2-20251120' -> '1.34'); None for Bottlerocket."""
+        if self.release_version is None or self.is_bottlerocket:
+            return None
+        return ".".join(self.release_version.split(".")[:2])
 
     @property
     def arch(self) -> str:

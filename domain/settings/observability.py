@@ -406,6 +406,11 @@ class ObservabilitySettings(Settings):
                 f"{'interruptible' if pool.kind == 'spot' else 'GPU'} capacity. "
                 "Fix: point observability.pool at the pool of kind 'monitoring'."
             )
+        elif not pool.per_az:
+            problems.append(
+                f"{platform.project}:nodePools[{pool.name}].perAz: Prometheus and Alertmanager keep zonal EBS volumes on "
+                f"pool '{pool.name}', which is one node group across every AZ: a replaced node can come back in another "
+                "AZ and leave them Pending. Fix: set perAz to true (a node group per AZ, the default of kind monitoring).")
         prometheus, alertmanager = effective.prometheus, effective.alertmanager
         if platform.is_production:
             for section, replicas in (("prometheus", prometheus.replicas), ("alertmanager", alertmanager.replicas)):

@@ -92,6 +92,12 @@ class PlatformSettings(Settings):
                 problems.append(f"{ns}:protectStatefulResources: prod data must be protected from destroy. Fix: remove the override (it defaults to true).")
             if not self.cluster.deletion_protection:
                 problems.append(f"{ns}:cluster.deletionProtection: prod's cluster must have deletion protection. Fix: set it to true.")
+        for pool in self.pools:
+            if pool.release_version and pool.release_minor and pool.release_minor != self.cluster.version:
+                problems.append(
+                    f"{ns}:nodePools[{pool.name}].releaseVersion: AMI release {pool.release_version} is built for "
+                    f"Kubernetes {pool.release_minor}, but cluster.version is {self.cluster.version}. Fix: set the "
+                    f"release_version of a {self.cluster.version} AMI, or remove it when bumping cluster.version.")
         problems += self.gpu.problems(self)
         problems += [p for team in self.teams for p in team.problems(self)]
         names = [t.name for t in self.teams]

@@ -9,11 +9,21 @@ from tests.foundation.test_settings import GPU_LARGE
 
 
 def groups(ev):
-    return {r.inputs["labels"]["node-pool"]: r for r in ev.of_type("eks:index:ManagedNodeGroup")}
+    """The node group of each pool that has one (pools with a group per AZ: in zonal_groups)."""
+    return {r.inputs["labels"]["node-pool"]: r for r in ev.of_type("eks:index:ManagedNodeGroup")
+            if not ev.settings.pool(r.inputs["labels"]["node-pool"]).per_az}
 
 
-def test_one_group_per_pool(stack_eval):
-    assert sorted(groups(stack_eval)) == sorted(p.name for p in stack_eval.settings.pools)
+def zonal_groups(ev, pool: str):
+    return sorted((r for r in ev.of_type("eks:index:ManagedNodeGroup") if r.inputs["labels"]["node-pool"] == pool),
+                  key=lambda r: r.name)
+
+
+def test_one_group_per_pool_or_per_az(stack_eval):
+    s = stack_eval.settings
+    assert sorted(groups(stack_eval)) == sorted(p.name for p in s.pools if not p.per_az)
+    for pool in (p for p in s.pools if p.per_az):
+        assert len(zonal_groups(stack_eval, pool.name)) == s.network.az_count
 
 
 def test_group_inputs_follow_the_pool_spec(stack_eval):
@@ -25,7 +35,8 @@ def test_group_inputs_follow_the_pool_spec(stack_eval):
         assert i["capacityType"] == pool.capacity_type
         assert i["amiType"] == pool.ami_type
         assert i["scalingConfig"] == {"minSize": pool.min_size, "desiredSize": pool.initial_size, "maxSize": pool.max_size}
-        assert i["ignoreScalingChanges"] is True
+        assert i["ignoreScalingChanges"] is False  # the live desired size is sent instead (test_day_two.py)
+        assert i["version"] == s.cluster.version
         assert i["labels"]["node-pool"] == name
         assert i["taints"] == eks_taints(pool)
         assert len(i["subnetIds"]) == s.network.az_count  # every pool spans every AZ
@@ -40,7 +51,8 @@ def test_pool_defaults_land_on_the_groups():
     assert g["spot"].inputs["capacityType"] == "SPOT"
     assert g["spot"].inputs["taints"][0]["key"] == "spot"
     assert g["system"].inputs["taints"][0]["key"] == "CriticalAddonsOnly"
-    assert g["monitoring"].inputs["taints"][0] == {"key": "dedicated", "value": "monitoring", "effect": "NO_SCHEDULE"}
+    assert zonal_groups(evaluate_stack("dev"), "monitoring")[0].inputs["taints"][0] == {
+        "key": "dedicated", "value": "monitoring", "effect": "NO_SCHEDULE"}
     assert g["cpu"].inputs["taints"] == []
     for pool in ("cpu", "gpu", "spot"):
         assert g[pool].inputs["scalingConfig"]["minSize"] == 0
@@ -70,7 +82,7 @@ def test_adding_a_gpu_pool_is_a_config_change():
     g = groups(ev)
     assert g["gpu-large"].inputs["instanceTypes"] == ["p5.48xlarge"]
     assert {"key": "gpu-size", "value": "large", "effect": "NO_SCHEDULE"} in g["gpu-large"].inputs["taints"]
-    assert len(g) == 6
+    assert len(g) == 5  # and monitoring's groups per AZ
 
 
 def test_removing_the_spot_pool_is_a_config_change():

@@ -173,10 +173,14 @@ def test_prod_keeps_two_autoscaler_replicas():
 def test_autoscaler_image_must_match_the_cluster_minor():
     assert autoscaler_image_minor() == KUBERNETES_VERSION
     assert autoscaler_image_minor("registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.5") == "1.33"
-    (problem,) = problems_of("dev", cluster={"version": "1.33"})
-    assert problem.startswith("mlplatform:cluster.version: Cluster Autoscaler v1.34.") and "domain/versions.py" in problem
+    # 1.33 has no pins in domain/versions.py: with every add-on set by hand, the autoscaler still lacks one.
+    addons = {"vpc-cni": "v1.20.4-eksbuild.1", "coredns": "v1.12.4-eksbuild.1", "kube-proxy": "v1.33.5-eksbuild.2",
+              "aws-ebs-csi-driver": "v1.52.1-eksbuild.1", "eks-pod-identity-agent": "v1.3.9-eksbuild.5"}
+    (problem,) = problems_of("dev", cluster={"version": "1.33", "addonVersions": addons})
+    assert problem.startswith("mlplatform:cluster.version: Kubernetes 1.33 has no Cluster Autoscaler pin")
+    assert "KUBERNETES_RELEASES" in problem and "domain/versions.py" in problem
     # Without the autoscaler there is nothing to match.
-    assert settings("dev", cluster={"version": "1.33"}, gpu={"autoscaler": {"enabled": False}})
+    assert settings("dev", cluster={"version": "1.33", "addonVersions": addons}, gpu={"autoscaler": {"enabled": False}})
 
 
 def test_mixed_driver_amis_need_the_operator_opt_out_labels():

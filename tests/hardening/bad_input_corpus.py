@@ -95,7 +95,9 @@ CORPUS: list[tuple[str, dict[str, Any], str, str]] = [
     ("dev", {"network": {"azCount": 5}}, "mlplatform:network.azCount", "less than or equal to 3"),
     ("prod", {"network": {"natGateways": "single"}}, "mlplatform:network.natGateways", "NAT gateway per AZ"),
     # cluster -------------------------------------------------------------------------------------------
-    ("dev", {"cluster": {"version": "1.33"}}, "mlplatform:cluster.version", "minor version must match"),
+    ("dev", {"cluster": {"version": "1.33"}}, "mlplatform:cluster", "cluster.addonVersions.kube-proxy"),
+    ("dev", {"cluster": {"version": "1.35", "addonVersions": {"kube-proxy": "v1.34.1-eksbuild.2"}}},
+     "mlplatform:cluster", "is built for Kubernetes 1.34"),
     ("prod", {"cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}},
      "mlplatform:cluster.publicAccessCidrs", "open to 0.0.0.0/0"),
     ("dev", {"cluster": {"logTypes": ["api"]}}, "mlplatform:cluster.logTypes", "must stay enabled"),

@@ -172,8 +172,8 @@ def test_release_waits_for_the_monitoring_pool_the_storage_class_and_its_secrets
     evaluation = evaluate_stack(stack)
     by_urn = evaluation.by_urn()
     deps = {by_urn[urn].name for urn in evaluation.named(RELEASE).all_dependencies}
-    assert {"pools-monitoring", "pools-system", "storage-gp3", "observability-namespace",
-            "observability-grafana-admin"} <= deps
+    zones = {f"pools-monitoring-az{i + 1}" for i in range(evaluation.settings.network.az_count)}
+    assert {*zones, "pools-system", "storage-gp3", "observability-namespace", "observability-grafana-admin"} <= deps
 
 
 def test_gpu_monitors_wait_for_the_release_that_installs_their_crds():
