@@ -204,15 +204,20 @@ def alb_ingress(name: str, *, namespace: str, ingress: IngressSettings, service:
                 pod_selector: Mapping[str, str] | None, parent: pulumi.Resource,
                 depends_on: Sequence[pulumi.Resource] = ()) -> k8s.networking.v1.Ingress:
     """An HTTPS ALB Ingress for one Service, plus the NetworkPolicy letting the ALB reach the pods."""
+    # Plain dicts for the typed Args: `Any` keeps mypy from choosing between the constructors' overloads.
+    policy_metadata: Any = {"name": "allow-alb", "namespace": namespace}
+    policy_spec: Any = allow_from_cidr_spec(vpc_cidr, target_port, pod_selector)
     k8s.networking.v1.NetworkPolicy(
         f"{name}-allow-alb",
-        metadata={"name": "allow-alb", "namespace": namespace},
-        spec=allow_from_cidr_spec(vpc_cidr, target_port, pod_selector),
+        metadata=policy_metadata,
+        spec=policy_spec,
         # After the release (and so its namespace): a policy in a namespace that does not exist yet fails.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
+    metadata: Any = {"name": service, "namespace": namespace,
+                     "annotations": ingress_annotations(ingress, health_check_path, group)}
+    spec: Any = ingress_spec(ingress.host, service, service_port)
     return k8s.networking.v1.Ingress(
         name,
-        metadata={"name": service, "namespace": namespace,
-                  "annotations": ingress_annotations(ingress, health_check_path, group)},
-        spec=ingress_spec(ingress.host, service, service_port),
+        metadata=metadata,
+        spec=spec,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))

@@ -214,13 +214,13 @@ class _ServiceFields(Settings):
 
 
 # One field per service of the catalog (domain/services.py), in catalog order: `services.<name>`.
-_ServicesFromCatalog: Any = create_model(
-    "_ServicesFromCatalog", __base__=_ServiceFields, __module__=__name__,
-    **{spec.name: (SERVICE_SETTINGS_MODELS.get(spec.name, ServiceSettings),
-                   Field(default_factory=SERVICE_SETTINGS_MODELS.get(spec.name, ServiceSettings),
-                         description=spec.title))
-       for spec in SERVICES if spec.name != "keycloak"},
-)
+_CATALOG_FIELDS: dict[str, Any] = {
+    spec.name: (SERVICE_SETTINGS_MODELS.get(spec.name, ServiceSettings),
+                Field(default_factory=SERVICE_SETTINGS_MODELS.get(spec.name, ServiceSettings), description=spec.title))
+    for spec in SERVICES if spec.name != "keycloak"
+}
+_ServicesFromCatalog: Any = create_model("_ServicesFromCatalog", __base__=_ServiceFields, __module__=__name__,
+                                         **_CATALOG_FIELDS)
 
 
 class ServicesSettings(_ServicesFromCatalog):  # type: ignore[misc]

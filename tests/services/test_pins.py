@@ -86,3 +86,10 @@ def test_the_plan_warns_about_old_undated_and_undigested_pins(monkeypatch: pytes
     newest = max(date.fromisoformat(p.released) for p in CHARTS.values() if p.released)
     later = date.fromordinal(newest.toordinal() + STALE_AFTER_DAYS + 1)
     assert all(any(w.startswith(f"chart {k} ") for w in pin_warnings(later)) for k in CHARTS)
+
+
+def test_readme_tells_teams_the_zenml_client_that_matches_the_server() -> None:
+    """The ZenML client warns on any version mismatch with its server (zenml/zen_stores/rest_zen_store.py)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f'pip install "zenml=={IMAGE_PINS["zenml-server"].tag}"' in readme
+    assert CHARTS["zenml"].version == IMAGE_PINS["zenml-server"].tag

@@ -4,6 +4,8 @@ through their environment roll (issue 15 §4)."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from components.services.keycloak import (
     keycloak_values,
     realm_config_job_spec,
 )
+from domain.services import SERVICES
 from domain.versions import IMAGE_PINS
 from stacks.offline import Evaluation
 from tests.conftest import STACKS, evaluate_stack
@@ -95,3 +98,19 @@ def test_grafana_rolls_when_its_oidc_secret_or_database_password_rotates(ev: Eva
                   and r.inputs.get("chart") == "kube-prometheus-stack"]
     grafana = unwrap(release.inputs["values"])["grafana"]
     assert len(grafana["podAnnotations"][SECRETS_CHECKSUM_ANNOTATION]) == 16
+
+
+def test_the_rotation_runbook_names_every_generated_secret_of_the_services() -> None:
+    """README "Day two / Rotate" covers each pulumi_random resource of the services, OIDC clients and
+    monitoring, and names none that does not exist."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Rotate", 1)[1].split("### Pins", 1)[0]
+    named: set[str] = set()
+    for name in re.findall(r"`((?:services|oidc-clients|observability)-[a-z0-9<>-]+)`", section):
+        named |= {name.replace("<svc>", s.name) for s in SERVICES} if "<svc>" in name else {name}
+    ev = evaluate_stack("dev")
+    randoms = {r.name for r in ev.resources if r.type.startswith("random:index/random")
+               and r.name.startswith(("services-", "oidc-clients-", "observability-"))}
+    assert randoms - named == set(), "generated secrets without a rotation runbook"
+    existing = randoms | {r.name for r in ev.resources}
+    assert {n for n in named if n not in existing} == set(), "runbook names that the plan does not have"
