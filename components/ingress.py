@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
+from components.kube import api_fields
 from components.storage.names import bounded_name, partition
 from domain.settings.services import IngressSettings
 from domain.versions import CHARTS
@@ -204,20 +205,15 @@ def alb_ingress(name: str, *, namespace: str, ingress: IngressSettings, service:
                 pod_selector: Mapping[str, str] | None, parent: pulumi.Resource,
                 depends_on: Sequence[pulumi.Resource] = ()) -> k8s.networking.v1.Ingress:
     """An HTTPS ALB Ingress for one Service, plus the NetworkPolicy letting the ALB reach the pods."""
-    # Plain dicts for the typed Args: `Any` keeps mypy from choosing between the constructors' overloads.
-    policy_metadata: Any = {"name": "allow-alb", "namespace": namespace}
-    policy_spec: Any = allow_from_cidr_spec(vpc_cidr, target_port, pod_selector)
     k8s.networking.v1.NetworkPolicy(
         f"{name}-allow-alb",
-        metadata=policy_metadata,
-        spec=policy_spec,
+        metadata={"name": "allow-alb", "namespace": namespace},
+        spec=api_fields(allow_from_cidr_spec(vpc_cidr, target_port, pod_selector)),
         # After the release (and so its namespace): a policy in a namespace that does not exist yet fails.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
-    metadata: Any = {"name": service, "namespace": namespace,
-                     "annotations": ingress_annotations(ingress, health_check_path, group)}
-    spec: Any = ingress_spec(ingress.host, service, service_port)
     return k8s.networking.v1.Ingress(
         name,
-        metadata=metadata,
-        spec=spec,
+        metadata={"name": service, "namespace": namespace,
+                  "annotations": ingress_annotations(ingress, health_check_path, group)},
+        spec=api_fields(ingress_spec(ingress.host, service, service_port)),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))

@@ -21,7 +21,7 @@ Grafana's database and the controller, then builds every enabled service of the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Protocol
@@ -107,7 +107,7 @@ class PlatformServices(pulumi.ComponentResource):
 
     def __init__(self, name: str, layer: ServicesLayerSettings, *, oidc: OidcIdentity,
                  oidc_clients: Mapping[str, OidcClient], monitoring: MonitoringBuilder,
-                 vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: list[pulumi.Input[str]],
+                 vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, pulumi.Resource],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:services:PlatformServices", name, None, opts)
@@ -158,7 +158,7 @@ class PlatformServices(pulumi.ComponentResource):
             self.outputs["keycloakIssuerUrl"] = realm_url(public_base_url(layer), layer.settings.keycloak.realm)
         self.register_outputs(self.outputs)
 
-    def _storage(self, name: str, vpc_id: pulumi.Input[str], private_subnet_ids: list[pulumi.Input[str]],
+    def _storage(self, name: str, vpc_id: pulumi.Input[str], private_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], account_id: pulumi.Output[str]) -> None:
         """KMS key, bootstrap namespace, RDS instances and their master-credential Secrets."""
         layer = self._layer

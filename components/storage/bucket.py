@@ -47,7 +47,7 @@ def tls_only_policy(bucket_arn: str) -> str:
     }, sort_keys=True)
 
 
-def lifecycle_rules(settings: BucketSettings) -> list[dict[str, Any]]:
+def lifecycle_rules(settings: BucketSettings) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
     """Expire noncurrent versions, clean up expired delete markers and abandoned multipart uploads."""
     return [{
         "id": "expire-noncurrent-versions",
