@@ -29,6 +29,30 @@ RESTRICTED_CONTAINER: dict[str, Any] = {
 }
 
 
+NOBODY = 65534
+
+
+def one_shot_job_spec(app: str, container: dict[str, Any], placement: Mapping[str, Any],
+                      annotations: Mapping[str, str], volumes: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Job that runs one restricted pod as nobody, without a service account token, until it succeeds
+    (6 tries, 20 minutes at most). `annotations` on the pod template: a change replaces the Job."""
+    return {
+        "backoffLimit": 6,
+        "activeDeadlineSeconds": 1200,
+        "template": {
+            "metadata": {"labels": {"app.kubernetes.io/name": app}, "annotations": dict(annotations)},
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "securityContext": {**RESTRICTED_POD, "runAsUser": NOBODY, "runAsGroup": NOBODY},
+                **placement,
+                "containers": [container],
+                "volumes": volumes,
+            },
+        },
+    }
+
+
 def in_cluster_hosts(service: str, namespace: str) -> list[str]:
     """The host names a Service answers to inside the cluster."""
     return [service, f"{service}.{namespace}", f"{service}.{namespace}.svc", f"{service}.{namespace}.svc.cluster.local"]

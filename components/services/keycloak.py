@@ -34,10 +34,12 @@ from domain.versions import IMAGES, pinned_image
 
 from .common import (
     MONITORING_NAMESPACE,
+    NOBODY,
     RESTRICTED_CONTAINER,
     RESTRICTED_POD,
     ServiceContext,
     login_secrets,
+    one_shot_job_spec,
     opaque_secret,
     split_image,
 )
@@ -59,7 +61,6 @@ DB_SECRET = "keycloak-db"
 REALM_SECRET = "keycloak-realm"
 CONFIG_JOB = "keycloak-config"
 CONFIG_DIR = "/config"
-NOBODY = 65534  # the keycloak-config-cli image's user
 REALM_GROUPS = ("platform-admins", "platform-users")
 # The chart renders topologySpreadConstraints with `tpl`, so the selector reuses its own selector labels.
 # (Its default affinity already keeps replicas on separate nodes and prefers separate zones.)
@@ -271,23 +272,9 @@ def realm_config_job_spec(*, realm_file: str, placement: Mapping[str, Any], real
         "volumeMounts": [{"name": "realm", "mountPath": CONFIG_DIR, "readOnly": True},
                          {"name": "tmp", "mountPath": "/tmp"}],
     }
-    return {
-        "backoffLimit": 6,
-        "activeDeadlineSeconds": 1200,
-        "template": {
-            "metadata": {"labels": {"app.kubernetes.io/name": CONFIG_JOB},
-                         "annotations": {"mlplatform.io/realm-sha256": realm_digest}},
-            "spec": {
-                "restartPolicy": "Never",
-                "automountServiceAccountToken": False,
-                "securityContext": {**RESTRICTED_POD, "runAsUser": NOBODY, "runAsGroup": NOBODY},
-                **placement,
-                "containers": [container],
-                "volumes": [{"name": "realm", "secret": {"secretName": REALM_SECRET, "defaultMode": 0o440}},
-                            {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
-            },
-        },
-    }
+    return one_shot_job_spec(CONFIG_JOB, container, placement, {"mlplatform.io/realm-sha256": realm_digest}, [
+        {"name": "realm", "secret": {"secretName": REALM_SECRET, "defaultMode": 0o440}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}])
 
 
 class Keycloak(HelmService):
