@@ -57,6 +57,15 @@ CHARTS: dict[str, ChartPin] = {
     "kube-prometheus-stack": ChartPin(
         "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts", "v0.93.1",
         "2026-08-21", "prometheus-community/helm-charts ea930baee (chart version 88.5.3)"),
+    # The Prometheus Operator CRDs on their own, for the same operator version as kube-prometheus-stack's
+    # appVersion (both charts at prometheus-community/helm-charts@cf408a29 carry appVersion v0.93.1).
+    "prometheus-operator-crds": ChartPin(
+        "prometheus-operator-crds", "31.0.1", "https://prometheus-community.github.io/helm-charts", "v0.93.1",
+        "2026-08-10", "prometheus-community/helm-charts 4529d7bb4 (chart version 31.0.1)"),
+    # Resource metrics for CPU/memory HorizontalPodAutoscalers (kubernetes-sigs/metrics-server, tag
+    # metrics-server-helm-chart-3.13.1).
+    "metrics-server": ChartPin("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/", "0.8.1",
+                               "2026-06-11", "kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1"),
     "keycloakx": ChartPin("keycloakx", "7.1.11", "https://codecentric.github.io/helm-charts", "26.5.6",
                           "2026-04-21", "codecentric/helm-charts 15f09f3 (chart version 7.1.11)"),
     "mlflow": ChartPin("mlflow", "1.11.5", "https://community-charts.github.io/helm-charts", "3.15.1",

@@ -5,6 +5,6 @@
 """
 
 from .keycloak import make_oidc_clients
-from .platform_services import MonitoringLayer, PlatformServices, port_forward_command
+from .platform_services import PlatformServices, port_forward_command
 
-__all__ = ["MonitoringLayer", "PlatformServices", "make_oidc_clients", "port_forward_command"]
+__all__ = ["PlatformServices", "make_oidc_clients", "port_forward_command"]

@@ -13,18 +13,17 @@ Grafana (observability layer) keeps its state in a `grafana` database and user o
 PostgreSQL instance of this layer (`grafana_database`): the shared one, or in per_service layout
 Keycloak's (Grafana logs in through Keycloak anyway), else MLflow's, else lakeFS's.
 
-One build call: the constructor builds the shared storage (KMS key, RDS instances, bootstrap namespace)
-and the ALB controller, then calls `monitoring` (the composition's builder of the monitoring stack) with
-Grafana's database and the controller, then builds every enabled service of the catalog
-(domain/services.py) from its module's `COMPONENT`; their ServiceMonitors wait for the monitoring release.
+One build call: the shared storage (KMS key, RDS instances, bootstrap namespace), the ALB controller,
+Grafana's database (`grafana_database`, for the monitoring stack built next), then every enabled service of
+the catalog (domain/services.py) from its module's `COMPONENT`; their ServiceMonitors wait for the
+Prometheus Operator CRDs only, never for the monitoring stack.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -87,28 +86,18 @@ def service_component(spec: ServiceSpec) -> type[HelmService]:
     return component
 
 
-class MonitoringLayer(Protocol):
-    @property
-    def release(self) -> pulumi.Resource: ...
-
-
-# Builds the monitoring stack from Grafana's database (None: SQLite) and the ALB controller's release (None:
-# no controller); what it returns has the `release` that ServiceMonitors wait for.
-MonitoringBuilder = Callable[[DatabaseConnection | None, pulumi.Resource | None], MonitoringLayer]
-
-
 class PlatformServices(pulumi.ComponentResource):
     """Every enabled MLOps service of the catalog on shared KMS, RDS and bootstrap namespace, in one call.
 
-    Exposes `components` (service name -> its HelmService), `monitoring` (what `monitoring` built),
+    Exposes `components` (service name -> its HelmService), `grafana_database` (Grafana's connection, or None),
     `ingress_controller` (also for Grafana's ingress), `databases` (instance name -> RdsInstance) and
     `outputs` (plain, non-secret stack outputs).
     """
 
     def __init__(self, name: str, layer: ServicesLayerSettings, *, oidc: OidcIdentity,
-                 oidc_clients: Mapping[str, OidcClient], monitoring: MonitoringBuilder,
+                 oidc_clients: Mapping[str, OidcClient], monitoring_crds: Sequence[pulumi.Resource],
                  vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: Sequence[pulumi.Input[str]],
-                 node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, pulumi.Resource],
+                 node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, Sequence[pulumi.Resource]],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:services:PlatformServices", name, None, opts)
         self._name, self._layer, self._node_groups = name, layer, node_groups
@@ -120,8 +109,9 @@ class PlatformServices(pulumi.ComponentResource):
         self._instance_servers: dict[str, DatabaseServer] = {}  # by instance name
         self._bootstrap_ready: list[pulumi.Resource] = []
         enabled = list(layer.deployments)
+        # Grafana's `grafana` database on a PostgreSQL instance of this layer; None: Grafana keeps SQLite.
+        self.grafana_database: DatabaseConnection | None = None
         if not enabled and not layer.needs_ingress_controller:
-            self.monitoring = monitoring(None, None)
             self.register_outputs({})
             return
 
@@ -130,13 +120,12 @@ class PlatformServices(pulumi.ComponentResource):
         if enabled:
             self._storage(name, vpc_id, private_subnet_ids, node_security_group_id, account_id)
         if layer.needs_ingress_controller:
-            system_group = node_groups.get(layer.system_pool)
             self.ingress_controller = LoadBalancerController(
                 f"{name}-alb-controller", cluster_name=layer.cluster_name, region=layer.region,
                 placement=layer.system_placement, oidc=oidc, vpc_id=vpc_id, account_id=account_id,
-                depends_on=[system_group] if system_group is not None else [], opts=child)
+                depends_on=list(node_groups.get(layer.system_pool, ())), opts=child)
         controller = self.ingress_controller.release if self.ingress_controller is not None else None
-        self.monitoring = monitoring(self._grafana_database(), controller)
+        self.grafana_database = self._grafana_database()
         if not enabled:
             self.register_outputs({})
             return
@@ -144,7 +133,7 @@ class PlatformServices(pulumi.ComponentResource):
         ctx = ServiceContext(layer=layer, oidc=oidc, account_id=account_id, data_key_arn=self.data_key.arn,
                              vpc_cidr=vpc_cidr, bootstrap_ready=self._bootstrap_ready, databases=self._servers,
                              node_groups=node_groups, ingress_controller=controller,
-                             monitoring=[self.monitoring.release], oidc_clients=oidc_clients)
+                             monitoring=list(monitoring_crds), oidc_clients=oidc_clients)
         for spec in SERVICES:
             if spec.name in layer.deployments:
                 self.components[spec.name] = service_component(spec)(f"{name}-{spec.name}", ctx, opts=child)
@@ -174,9 +163,9 @@ class PlatformServices(pulumi.ComponentResource):
         for plan in database_plan(layer.settings):
             instance = RdsInstance(
                 f"{name}-{plan.name}-db", engine=plan.engine, identifier=rds_identifier(layer.cluster_name, plan.name),
-                shape=layer.database_shape, settings=layer.settings.database, vpc_id=vpc_id,
-                subnet_ids=private_subnet_ids, client_security_group_id=node_security_group_id,
-                kms_key_arn=self.data_key.arn, protect=protect, opts=child)
+                settings=layer.settings.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
+                client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
+                opts=child)
             self.databases[plan.name] = instance
             master_secret = f"{plan.name}-master"
             bootstrap_ready.append(opaque_secret(
@@ -195,10 +184,9 @@ class PlatformServices(pulumi.ComponentResource):
         where = self._layer.grafana_database
         if instance is None or where is None or instance not in self._instance_servers:
             return None
-        group = self._node_groups.get(where.pool)
         database = AppDatabase(
             f"{self._name}-grafana-db", server=self._instance_servers[instance], user=GRAFANA_DB_USER,
             databases=[GRAFANA_DB_NAME], namespace=BOOTSTRAP_NAMESPACE, placement=where.placement,
-            prerequisites=self._bootstrap_ready, depends_on=[group] if group is not None else [],
+            prerequisites=self._bootstrap_ready, depends_on=list(self._node_groups.get(where.pool, ())),
             opts=pulumi.ResourceOptions(parent=self))
         return database.connection()
