@@ -12,6 +12,8 @@ from typing import Literal, Protocol
 
 from pydantic import Field, field_validator
 
+from domain.services import SERVICES
+
 from .base import Settings
 from .node_pools import NodePoolSettings
 from .services import IngressSettings, ServicesSettings
@@ -333,7 +335,7 @@ class ObservabilitySettings(Settings):
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert thresholds.")
     alerting: AlertingSettings = Field(default_factory=AlertingSettings, description="Alert receivers and routing.")
     inference_slo: LatencySloSettings = Field(default_factory=LatencySloSettings, description="The inference latency SLO (multi-window burn-rate alerts).")
-    service_namespaces: list[str] = Field(default_factory=lambda: ["keycloak", "mlflow", "zenml", "lakefs"], description="Namespaces on the MLOps services dashboard.")
+    service_namespaces: list[str] = Field(default_factory=lambda: [s.namespace for s in SERVICES], description="Namespaces on the MLOps services dashboard.")
 
     def problems(self, platform: ObservabilityPlatform) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""
