@@ -30,7 +30,7 @@ class ReleaseInputs:
     secret values its pods read through env (a change rolls the pods)."""
 
     values: pulumi.Input[dict[str, Any]]
-    depends_on: list[pulumi.Resource]
+    depends_on: Sequence[pulumi.Resource]
     env_secrets: Sequence[pulumi.Input[str]] = ()
 
 
