@@ -81,7 +81,7 @@ def build_platform(settings: PlatformSettings) -> Platform:
                                 default_tags={"tags": settings.resource_tags})
     with_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
 
-    network = Network("network", settings.network, settings.cluster_name, opts=with_aws)
+    network = Network("network", settings.network, settings.cluster_name, settings.region, opts=with_aws)
     cluster = EksCluster("cluster", settings.cluster, cluster_name=settings.cluster_name,
                          protect=settings.protect_stateful_resources, tags=settings.resource_tags,
                          access=access_grants(settings), vpc_id=network.vpc_id,
