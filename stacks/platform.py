@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.backup import PlatformBackup
 from components.cluster import EksCluster
 from components.gpu import GpuStack
 from components.identity import OidcClient
@@ -21,6 +22,19 @@ from components.observability import Observability
 from components.services import PlatformServices, make_oidc_clients
 from components.storage_class import ClusterStorage
 from domain.settings import PlatformSettings
+
+
+def platform_backup(settings: PlatformSettings, services: PlatformServices,
+                    opts: pulumi.ResourceOptions) -> PlatformBackup | None:
+    """AWS Backup of the services' databases (restored ones and the originals they replaced) and buckets."""
+    if not settings.backup.is_enabled(settings.environment) or services.account_id is None:
+        return None
+    resources = services.data_arns()
+    if not resources:
+        return None
+    return PlatformBackup("backup", settings.backup, environment=settings.environment,
+                          vault_name=f"{settings.cluster_name}-backups", account_id=services.account_id,
+                          resources=resources, protect=settings.protect_stateful_resources, opts=opts)
 
 
 @dataclass
@@ -34,6 +48,7 @@ class Platform:
     observability: Observability
     services: PlatformServices | None = None
     keda: Keda | None = None
+    backup: PlatformBackup | None = None
     # OIDC clients of Keycloak's platform realm by client id ("grafana", "mlflow"); empty without Keycloak.
     oidc_clients: dict[str, OidcClient] = field(default_factory=dict)
 
@@ -93,9 +108,10 @@ def build_platform(settings: PlatformSettings) -> Platform:
     gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=[observability.release], opts=after_system)
     # Keycloak, MLflow, ZenML, lakeFS: each service's pods wait for their own node pool only.
     services.deploy_services(oidc_clients, monitoring_depends_on=[observability.release])
+    backup = platform_backup(settings, services, opts=with_aws)
     # KEDA (system pool): serving scales on Prometheus and SQS; its ServiceMonitors need the monitoring CRDs.
     keda = Keda("keda", system_pool=settings.system_pool, region=settings.region, oidc=cluster.oidc,
                 vpc_cidr=network.vpc_cidr, replicas=2 if settings.is_production else 1,
                 depends_on=[observability.release], opts=after_system)
     return Platform(settings, network, cluster, node_pools, storage, gpu, observability,
-                    services=services, oidc_clients=oidc_clients, keda=keda)
+                    services=services, oidc_clients=oidc_clients, keda=keda, backup=backup)

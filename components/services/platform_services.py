@@ -30,10 +30,10 @@ from components.iam import OidcIdentity
 from components.identity import OidcClient
 from components.ingress import LoadBalancerController
 from components.namespace import PlatformNamespace
-from components.storage import DatabaseConnection, DataKey, RdsInstance, rds_identifier
+from components.storage import AccessLogBucket, DatabaseConnection, DataKey, RdsInstance, bucket_name, rds_identifier
 from components.storage.database import Engine
 from domain.settings import PlatformSettings
-from domain.settings.services import ServicesSettings
+from domain.settings.services import SERVICE_ENGINES, RestoreSettings, ServicesSettings
 
 from .common import DatabaseServer, ServiceContext, opaque_secret
 from .database_bootstrap import AppDatabase
@@ -44,8 +44,6 @@ from .zenml import Zenml
 
 BOOTSTRAP_NAMESPACE = "platform-db"  # also in domain.settings.services.SERVICE_NAMESPACES
 GRAFANA_DB_USER = GRAFANA_DB_NAME = "grafana"
-SERVICE_ENGINES: dict[str, Engine] = {"keycloak": "postgres", "mlflow": "postgres", "lakefs": "postgres",
-                                      "zenml": "mysql"}
 # How to reach each service without an ingress: `kubectl -n <ns> port-forward svc/<svc> <local>:<port>`.
 PORT_FORWARDS: dict[str, tuple[str, str, int, int, str]] = {
     # service: (namespace, Service, local port, Service port, path)
@@ -118,6 +116,8 @@ class PlatformServices(pulumi.ComponentResource):
         self.lakefs: Lakefs | None = None
         self.ingress_controller: LoadBalancerController | None = None
         self.databases: dict[str, RdsInstance] = {}
+        # Instances a restore has replaced (kept until removed by hand, see the README's restore runbook).
+        self.replaced_databases: dict[str, RdsInstance] = {}
         self.outputs: dict[str, pulumi.Input[object]] = {}
         self._servers: dict[str, DatabaseServer] = {}  # by service
         self._instance_servers: dict[str, DatabaseServer] = {}  # by instance name
@@ -147,17 +147,32 @@ class PlatformServices(pulumi.ComponentResource):
         self.data_key = DataKey(f"{name}-data-key", alias=f"{settings.cluster_name}-services-data",
                                 account_id=account_id, protect=protect, opts=child)
 
+        self.access_logs = AccessLogBucket(
+            f"{name}-access-logs", account_id=account_id, retention_days=settings.cluster.log_retention_days,
+            bucket=account_id.apply(lambda account: bucket_name(settings.cluster_name, "access-logs", account,
+                                                                settings.region)),
+            protect=protect, opts=child)
         bootstrap_ns = PlatformNamespace(f"{name}-db-bootstrap-ns", BOOTSTRAP_NAMESPACE, pss_level="restricted",
                                          opts=child)
         bootstrap_ready = self._bootstrap_ready
         bootstrap_ready.append(bootstrap_ns)
         shape = services.database.resolved(settings.environment)
         for plan in database_plan(services):
-            instance = RdsInstance(
-                f"{name}-{plan.name}-db", engine=plan.engine, identifier=rds_identifier(settings.cluster_name, plan.name),
-                shape=shape, settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
-                client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
-                opts=child)
+            def rds(key: str, engine: Engine, restore: RestoreSettings | None = None, source: str = "") -> RdsInstance:
+                return RdsInstance(
+                    f"{name}-{key}-db", engine=engine, identifier=rds_identifier(settings.cluster_name, key),
+                    shape=shape, settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
+                    client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
+                    log_retention_days=settings.cluster.log_retention_days, restore=restore,
+                    source_identifier=source, opts=child)
+
+            instance = rds(plan.name, plan.engine)
+            restore = services.database.restore_of(plan.name)
+            if restore is not None:
+                # A restore is a new instance next to the original, which stays as it is (protected); the
+                # services, their master-credential Secret and the outputs move to the new one.
+                self.replaced_databases[plan.name] = instance
+                instance = rds(f"{plan.name}-{restore.suffix}", plan.engine, restore, source=instance.identifier)
             self.databases[plan.name] = instance
             master_secret = f"{plan.name}-master"
             bootstrap_ready.append(opaque_secret(
@@ -167,6 +182,16 @@ class PlatformServices(pulumi.ComponentResource):
             self._instance_servers[plan.name] = DatabaseServer(instance, master_secret)
             for service in plan.services:
                 self._servers[service] = self._instance_servers[plan.name]
+
+    @property
+    def account_id(self) -> pulumi.Output[str] | None:
+        return self._account_id
+
+    def data_arns(self) -> list[pulumi.Output[str]]:
+        """ARNs of the data to back up: every RDS instance (a restore's original too) and service bucket."""
+        instances = [*self.databases.values(), *self.replaced_databases.values()]
+        buckets = [c.bucket for c in (self.mlflow, self.zenml, self.lakefs) if c is not None]
+        return [i.arn for i in instances] + [b.arn for b in buckets]
 
     def grafana_database(self) -> DatabaseConnection | None:
         """Grafana's `grafana` database and user on a PostgreSQL instance of this layer, made by a bootstrap
@@ -205,7 +230,7 @@ class PlatformServices(pulumi.ComponentResource):
                              data_key_arn=self.data_key.arn, vpc_cidr=self._vpc_cidr,
                              bootstrap_namespace=BOOTSTRAP_NAMESPACE, bootstrap_ready=self._bootstrap_ready,
                              databases=self._servers, node_groups=self._node_groups, ingress_controller=controller,
-                             monitoring=list(monitoring_depends_on))
+                             monitoring=list(monitoring_depends_on), access_log_bucket=self.access_logs.name)
         if "keycloak" in enabled:
             self.keycloak = Keycloak(f"{name}-keycloak", ctx, oidc_clients, opts=child)
         if "mlflow" in enabled:

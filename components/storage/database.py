@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from domain.settings.services import DatabaseSettings, DatabaseShape
+from domain.settings.services import DatabaseSettings, DatabaseShape, RestoreSettings
 from domain.versions import DATABASE_ENGINES
 
 from .names import bounded_name
@@ -33,8 +33,10 @@ class EngineSpec:
     engine: Engine
     port: int
     family: str
-    # Parameters that force TLS for every client connection.
+    # Parameters that force TLS for every client connection, and write the logs that are exported.
     parameters: tuple[tuple[str, str], ...]
+    # Logs exported to CloudWatch (EnableCloudwatchLogsExports values of the RDS API for the engine).
+    log_exports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,26 @@ class DatabaseConnection:
 
 
 def engine_spec(engine: Engine) -> EngineSpec:
+    """Port, parameter group family, TLS-only and logging parameters, and exported logs of an engine.
+
+    RDS for PostgreSQL exports `postgresql` and `upgrade`; RDS for MySQL `error`, `general`, `slowquery`
+    (API CreateDBInstance, EnableCloudwatchLogsExports). MySQL writes its slow query log only with
+    slow_query_log on and log_output FILE. `require_secure_transport` takes 1 (ON) in RDS for MySQL 8.4
+    parameter groups (RDS User Guide, "Requiring SSL/TLS for all connections to a MySQL DB instance").
+    """
     version = DATABASE_ENGINES[engine]
     if engine == "postgres":
-        return EngineSpec("postgres", 5432, f"postgres{version.split('.')[0]}", (("rds.force_ssl", "1"),))
-    return EngineSpec("mysql", 3306, f"mysql{version}", (("require_secure_transport", "ON"),))
+        return EngineSpec("postgres", 5432, f"postgres{version.split('.')[0]}", (("rds.force_ssl", "1"),),
+                          log_exports=("postgresql", "upgrade"))
+    return EngineSpec("mysql", 3306, f"mysql{version}",
+                      (("require_secure_transport", "1"), ("slow_query_log", "1"), ("long_query_time", "2"),
+                       ("log_output", "FILE")),
+                      log_exports=("error", "slowquery"))
+
+
+def log_group_names(identifier: str, spec: EngineSpec) -> list[str]:
+    """The CloudWatch log groups RDS writes an instance's exported logs to."""
+    return [f"/aws/rds/instance/{identifier}/{log}" for log in spec.log_exports]
 
 
 def rds_identifier(cluster_name: str, name: str) -> str:
@@ -92,9 +110,25 @@ def instance_args(spec: EngineSpec, shape: DatabaseShape, settings: DatabaseSett
         "deletion_protection": protect,
         "skip_final_snapshot": not protect,
         "performance_insights_enabled": shape.performance_insights,
+        "enabled_cloudwatch_logs_exports": list(spec.log_exports),
         "ca_cert_identifier": "rds-ca-rsa2048-g1",
         "apply_immediately": not protect,
     }
+
+
+def restore_args(restore: RestoreSettings | None, source_identifier: str) -> dict:
+    """Where a restored instance's data comes from: a snapshot, or the source instance at a point in time.
+    The master user comes from the snapshot (username is not sent); the password is reset after the restore."""
+    if restore is None:
+        return {"username": MASTER_USERNAME}
+    if restore.snapshot:
+        return {"snapshot_identifier": restore.snapshot}
+    point = {"source_db_instance_identifier": source_identifier}
+    if restore.point_in_time == "latest":
+        point["use_latest_restorable_time"] = True
+    else:
+        point["restore_time"] = restore.point_in_time
+    return {"restore_to_point_in_time": point}
 
 
 class RdsInstance(pulumi.ComponentResource):
@@ -106,6 +140,7 @@ class RdsInstance(pulumi.ComponentResource):
     def __init__(self, name: str, *, engine: Engine, identifier: str, shape: DatabaseShape,
                  settings: DatabaseSettings, vpc_id: pulumi.Input[str], subnet_ids: list[pulumi.Input[str]],
                  client_security_group_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str], protect: bool,
+                 log_retention_days: int, restore: RestoreSettings | None = None, source_identifier: str = "",
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:storage:RdsInstance", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -124,8 +159,12 @@ class RdsInstance(pulumi.ComponentResource):
             f"{name}-from-nodes", security_group_id=self.security_group.id, ip_protocol="tcp",
             from_port=self.port, to_port=self.port, referenced_security_group_id=client_security_group_id,
             description="Database port from the EKS cluster security group (all managed nodes)", opts=child)
+        # Created before the instance so that RDS writes into them: its own would keep logs forever.
+        log_groups = [aws.cloudwatch.LogGroup(f"{name}-{group.rsplit('/', 1)[1]}-logs", name=group,
+                                              retention_in_days=log_retention_days, opts=child)
+                      for group in log_group_names(identifier, self.spec)]
         parameter_group = aws.rds.ParameterGroup(
-            name, name=identifier, family=self.spec.family, description=f"{identifier}: TLS-only connections",
+            name, name=identifier, family=self.spec.family, description=f"{identifier}: TLS-only connections, logs",
             parameters=[{"name": k, "value": v, "apply_method": "immediate"} for k, v in self.spec.parameters],
             opts=child)
         self.master_password = random.RandomPassword(
@@ -135,7 +174,7 @@ class RdsInstance(pulumi.ComponentResource):
         self.instance = aws.rds.Instance(
             name,
             identifier=identifier,
-            username=MASTER_USERNAME,
+            **restore_args(restore, source_identifier),
             password=pulumi.Output.secret(self.master_password),
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[self.security_group.id],
@@ -144,7 +183,8 @@ class RdsInstance(pulumi.ComponentResource):
             performance_insights_kms_key_id=kms_key_arn if shape.performance_insights else None,
             final_snapshot_identifier=final_snapshot_identifier(identifier) if protect else None,
             **args,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect, depends_on=log_groups),
         )
         self.address = self.instance.address
+        self.arn = self.instance.arn
         self.register_outputs({"address": self.address, "port": self.port})

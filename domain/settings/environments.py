@@ -33,13 +33,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "staging": {
         "protectStatefulResources": True,
-        "network": {"azCount": 3, "natGateways": "single"},
+        "network": {"azCount": 3, "natGateways": "single", "flowLogsRetentionDays": 90},
         "cluster": {"deletionProtection": True, "volumeReclaimPolicy": "Retain"},
         "nodePools": _pools(system=(2, 2, 4), cpu=(1, 6), gpu=(0, 4), spot=(0, 10), monitoring=(1, 2)),
     },
     "prod": {
         "protectStatefulResources": True,
-        "network": {"azCount": 3, "natGateways": "per_az"},
+        "network": {"azCount": 3, "natGateways": "per_az", "flowLogsRetentionDays": 365},
         "cluster": {
             "endpointPublicAccess": False,
             "deletionProtection": True,
@@ -47,5 +47,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
             "logRetentionDays": 365,
         },
         "nodePools": _pools(system=(3, 3, 6), cpu=(2, 12), gpu=(0, 8), spot=(0, 20), monitoring=(2, 3)),
+        # Compliance mode: after a week's grace, nobody can delete a recovery point before its retention ends.
+        "backup": {"vaultLock": {"mode": "compliance", "changeableForDays": 7}},
     },
 }

@@ -18,7 +18,10 @@ class NetworkSettings(Settings):
     # "single": one NAT gateway (cheap, one AZ failure stops egress); "per_az": one per AZ.
     nat_gateways: Literal["single", "per_az"] = "single"
     flow_logs: bool = True
-    flow_logs_retention_days: int = Field(default=30, ge=1)
+    flow_logs_retention_days: int = Field(
+        default=30, ge=1,
+        description="Days the VPC flow logs are kept in CloudWatch: 30 in dev, 90 in staging, 365 in prod "
+                    "(prod keeps at least a year, for incident investigation and audit).")
 
     @field_validator("vpc_cidr")
     @classmethod

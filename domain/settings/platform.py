@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .backup import BackupSettings
 from .base import Settings, SettingsError
 from .cluster import ClusterSettings
 from .gpu import GpuSettings
@@ -16,6 +17,7 @@ from .observability import ObservabilitySettings
 from .services import ServicesSettings
 from .teams import TeamSettings
 
+PROD_FLOW_LOG_DAYS = 365
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 
@@ -35,6 +37,9 @@ class PlatformSettings(Settings):
     teams: list[TeamSettings] = Field(default_factory=list)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    backup: BackupSettings = Field(
+        default_factory=BackupSettings,
+        description="AWS Backup of the services' databases and buckets: schedule, retention, vault lock, copy.")
     # Names (never values) of the stack's secret config keys outside the settings, e.g. the alerting
     # secrets; set by the loader. None: not known (settings built without a stack's config), not checked.
     secret_config_keys: frozenset[str] | None = Field(default=None, exclude=True)
@@ -80,6 +85,11 @@ class PlatformSettings(Settings):
                 )
             if self.network.az_count < MAX_AZS:
                 problems.append(f"{ns}:network.azCount: prod needs {MAX_AZS} AZs to survive an AZ outage. Fix: set azCount to {MAX_AZS}.")
+            if not self.network.flow_logs:
+                problems.append(f"{ns}:network.flowLogs: prod records VPC flow logs. Fix: set flowLogs to true.")
+            elif self.network.flow_logs_retention_days < PROD_FLOW_LOG_DAYS:
+                problems.append(f"{ns}:network.flowLogsRetentionDays: prod keeps VPC flow logs for at least a year "
+                                f"({PROD_FLOW_LOG_DAYS} days). Fix: remove the override (it defaults to {PROD_FLOW_LOG_DAYS}).")
             if self.network.nat_gateways != "per_az":
                 problems.append(f"{ns}:network.natGateways: prod needs a NAT gateway per AZ so that one AZ cannot cut egress. Fix: set natGateways to per_az.")
             azs = self.network.az_count
@@ -103,6 +113,7 @@ class PlatformSettings(Settings):
         if dupes:
             problems.append(f"{ns}:teams: duplicate team names {dupes}. Fix: give every team a unique name.")
         problems += self.services.problems(self)
+        problems += self.backup.problems(ns, self.environment, self.region)
         problems += self.observability.problems(self)
         unread = sorted((self.secret_config_keys or frozenset()) - self.observability.alerting.secret_keys)
         if unread:
