@@ -327,7 +327,9 @@ def _train_job(props: Props) -> Iterator[_Found]:
         for job in [] if jobs is UNKNOWN else jobs:
             if dig(job, "name") == _TRAINER_JOB and isinstance(dig(job, "template", "spec", "template", "spec"), dict):
                 patched.update(dig(job, "template", "spec", "template", "spec"))
-    container = _pod_fields(name=_TRAINER_JOB, image=trainer.get("image"), resources=trainer.get("resourcesPerNode"))
+    # Unset image and resources come from the runtime's trainer container: unknown here.
+    container = {"name": _TRAINER_JOB, "image": trainer.get("image", UNKNOWN),
+                 "resources": trainer.get("resourcesPerNode", UNKNOWN)}
     pod: dict[str, Any] = {field_name: UNKNOWN for field_name in ("tolerations", "nodeSelector", "affinity",
                                                                   "priorityClassName")}
     pod.update({k: v for k, v in patched.items() if k not in ("containers", "initContainers")})
@@ -510,6 +512,12 @@ def namespace_of(props: Any, fallback: Any = "default") -> Any:
     return namespace if isinstance(namespace, str) and namespace else fallback
 
 
+def _name_or_unknown(value: Any) -> Any:
+    """A name field: the string, None when unset, UNKNOWN when unknown or malformed (the API server would
+    reject a malformed one; it is not the pack's to judge)."""
+    return value if value is None or isinstance(value, str) else UNKNOWN
+
+
 def workloads(resource_type: str, props: Props, namespace_default: Any = "default") -> tuple[Workload, ...]:
     """Every pod spec `props` (materialized) will create; () for anything that creates no pods."""
     if not resource_type.startswith("kubernetes:"):
@@ -538,7 +546,7 @@ def workloads(resource_type: str, props: Props, namespace_default: Any = "defaul
             Workload(pod, WorkloadContext(
                 kind=group_kind[1], name=name, namespace=namespace, batch=batch, replicas=replicas,
                 labels=UNKNOWN if labels is UNKNOWN else as_dict(labels),
-                priority_class_name=pod.get("priorityClassName"), component=component,
+                priority_class_name=_name_or_unknown(pod.get("priorityClassName")), component=component,
             ))
             for pod, labels, component, replicas, batch in found
         )

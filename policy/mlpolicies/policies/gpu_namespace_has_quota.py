@@ -29,7 +29,8 @@ def check(stack: Stack, settings: Settings) -> Iterator[tuple[str, str | None]]:
         usage.setdefault(namespace, (set(), resource))[0].update(gpus)
 
     quotas = stack.of_kind("core", "ResourceQuota")
-    namespaces = {dig(ns.props, "metadata", "name"): ns for ns in stack.of_kind("core", "Namespace")}
+    namespaces = {name: ns for ns in stack.of_kind("core", "Namespace")
+                  if isinstance(name := dig(ns.props, "metadata", "name"), str)}
     for namespace, (gpus, first_user) in sorted(usage.items()):
         missing = [f"requests.{gpu}" for gpu in sorted(gpus)
                    if any_of(_caps(q, namespace, f"requests.{gpu}") for q in quotas) is False]
