@@ -83,22 +83,23 @@ class LockedVault(pulumi.ComponentResource):
 class PlatformBackup(pulumi.ComponentResource):
     """The backup plan of a stack over `resources` (ARNs of RDS instances and S3 buckets)."""
 
-    def __init__(self, name: str, settings: BackupSettings, *, environment: str, vault_name: str,
+    def __init__(self, name: str, settings: BackupSettings, *, environment: str, region: str, vault_name: str,
                  account_id: pulumi.Input[str], resources: Sequence[pulumi.Input[str]], protect: bool,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:backup:PlatformBackup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.vault = LockedVault(f"{name}-vault", vault_name=vault_name, account_id=account_id,
                                  lock=settings.vault_lock, region=None, protect=protect, opts=child)
+        target = settings.copy_target(environment, region)
         copy_arn: pulumi.Input[str] | None = None
-        if settings.copy_to is not None and settings.copy_to.region:
+        if target is not None and target.region:
             self.copy_vault: LockedVault | None = LockedVault(
                 f"{name}-copy-vault", vault_name=vault_name, account_id=account_id, lock=settings.vault_lock,
-                region=settings.copy_to.region, protect=protect, opts=child)
+                region=target.region, protect=protect, opts=child)
             copy_arn = self.copy_vault.arn
         else:
             self.copy_vault = None
-            copy_arn = settings.copy_to.vault_arn if settings.copy_to is not None else None
+            copy_arn = target.vault_arn if target is not None else None
         role = aws.iam.Role(f"{name}-role", assume_role_policy=service_trust_policy("backup.amazonaws.com"),
                             description=f"AWS Backup of {vault_name}", opts=child)
         attachments = [aws.iam.RolePolicyAttachment(f"{name}-{policy.rsplit('/', 1)[-1]}", role=role.name,

@@ -32,7 +32,7 @@ def platform_backup(settings: PlatformSettings, services: PlatformServices,
     resources = services.data_arns()
     if not resources:
         return None
-    return PlatformBackup("backup", settings.backup, environment=settings.environment,
+    return PlatformBackup("backup", settings.backup, environment=settings.environment, region=settings.region,
                           vault_name=f"{settings.cluster_name}-backups", account_id=services.account_id,
                           resources=resources, protect=settings.protect_stateful_resources, opts=opts)
 

@@ -24,6 +24,13 @@ _CRON = re.compile(r"^cron\([^)]+\)$")
 # Backup retention per environment (days) when not set. AWS Backup keeps continuous (PITR) backups 35 days at most;
 # these are daily snapshot backups.
 RETENTION_DEFAULTS = {"dev": 7, "staging": 14, "prod": 35}
+# Where prod copies its backups when copyTo is not set: another region of the same geography.
+DEFAULT_COPY_REGIONS = {
+    "us-east-1": "us-west-2", "us-east-2": "us-west-2", "us-west-1": "us-east-1", "us-west-2": "us-east-1",
+    "eu-west-1": "eu-central-1", "eu-west-2": "eu-west-1", "eu-west-3": "eu-central-1", "eu-central-1": "eu-west-1",
+    "eu-north-1": "eu-central-1", "ap-southeast-1": "ap-southeast-2", "ap-southeast-2": "ap-southeast-1",
+    "ap-northeast-1": "ap-northeast-3", "ap-northeast-3": "ap-northeast-1", "ca-central-1": "us-east-1",
+}
 
 
 class BackupCopySettings(Settings):
@@ -92,7 +99,9 @@ class BackupSettings(Settings):
         default=None, ge=1, le=36500,
         description="Days each recovery point (and its copy) is kept. Default: 7 dev, 14 staging, 35 prod.")
     copy_to: BackupCopySettings | None = Field(
-        default=None, description="Copy every recovery point to another region or account. Required in prod.")
+        default=None, description="Copy every recovery point to another region or account. Required in prod, where "
+                                  "it defaults to a region of the same geography (us-west-2 -> us-east-1, see "
+                                  "DEFAULT_COPY_REGIONS in domain/settings/backup.py).")
     vault_lock: VaultLockSettings = Field(default_factory=VaultLockSettings,
                                           description="The vault lock of the backup vault (and of the copy vault).")
 
@@ -110,6 +119,12 @@ class BackupSettings(Settings):
     def retention(self, environment: str) -> int:
         return self.retention_days or RETENTION_DEFAULTS[environment]
 
+    def copy_target(self, environment: str, region: str) -> BackupCopySettings | None:
+        """Where recovery points are copied: the setting, or in prod the default region paired with the stack's."""
+        if self.copy_to is not None or environment != "prod" or region not in DEFAULT_COPY_REGIONS:
+            return self.copy_to
+        return BackupCopySettings(region=DEFAULT_COPY_REGIONS[region])
+
     def problems(self, project: str, environment: str, region: str) -> list[str]:
         key = f"{project}:backup"
         problems: list[str] = []
@@ -117,11 +132,12 @@ class BackupSettings(Settings):
             if not self.is_enabled(environment):
                 problems.append(f"{key}.enabled: prod backs up its databases and buckets with AWS Backup. "
                                 "Fix: remove the override (it defaults to true).")
-            if self.copy_to is None:
+            if self.copy_target(environment, region) is None:
                 problems.append(
                     f"{key}.copyTo: prod keeps a copy of every backup outside its region, so that losing the "
-                    "region or the account's vault does not lose the data. Fix: set backup.copyTo.region (a second "
-                    "region of this account) or backup.copyTo.vaultArn (a vault in a backup account).")
+                    f"region or the account's vault does not lose the data, and {region} has no default copy region. "
+                    "Fix: set backup.copyTo.region (a second region of this account) or backup.copyTo.vaultArn "
+                    "(a vault in a backup account).")
         if self.copy_to is not None and self.copy_to.region == region:
             problems.append(f"{key}.copyTo.region: {region} is the stack's own region, so the copy shares its fate. "
                             "Fix: choose another region.")

@@ -16,9 +16,9 @@ POSTGRES_PITR = {"services": {"database": {"restores": [
     {"instance": "postgres", "pointInTime": "2026-11-30T08:15:00Z"}]}}}
 
 
-def problems(stack: str, **config) -> str:
+def problems(stack: str, region: str | None = None, **config) -> str:
     with pytest.raises(SettingsError) as err:
-        load_settings(stack, config)
+        load_settings(stack, config, region=region)
     return str(err.value)
 
 
@@ -73,8 +73,9 @@ def test_prod_copies_every_backup_to_a_locked_vault_in_another_region():
 
 
 def test_prod_without_an_off_region_copy_is_a_settings_error():
-    message = problems("prod", backup={"copyTo": None})
-    assert "mlplatform:backup.copyTo: prod keeps a copy" in message
+    assert load_settings("prod", {}).backup.copy_target("prod", "us-west-2").region == "us-east-1"  # a default
+    message = problems("prod", region="me-south-1")
+    assert "mlplatform:backup.copyTo: prod keeps a copy" in message and "me-south-1 has no default" in message
     assert "mlplatform:backup.copyTo.region: us-west-2 is the stack's own region" in problems(
         "prod", backup={"copyTo": {"region": "us-west-2"}})
     assert "exactly one of region" in problems(
