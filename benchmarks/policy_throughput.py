@@ -140,6 +140,8 @@ def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:
 def engine_servicer() -> Any:
     """The analyzer servicer policy/__main__.py builds, captured before its gRPC server starts."""
     import runpy
+    from contextlib import suppress
+    from unittest.mock import patch
 
     from pulumi_policy import policy as policy_sdk
 
@@ -152,14 +154,8 @@ def engine_servicer() -> Any:
         captured.append(servicer)
         raise _Stop
 
-    original = policy_sdk.analyzer_pb2_grpc.add_AnalyzerServicer_to_server
-    policy_sdk.analyzer_pb2_grpc.add_AnalyzerServicer_to_server = capture
-    try:
+    with patch.object(policy_sdk.analyzer_pb2_grpc, "add_AnalyzerServicer_to_server", capture), suppress(_Stop):
         runpy.run_path(str(Path(__file__).resolve().parents[1] / "policy" / "__main__.py"), run_name="__main__")
-    except _Stop:
-        pass
-    finally:
-        policy_sdk.analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original
     return captured[0]
 
 

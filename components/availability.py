@@ -20,6 +20,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.kube import api_fields
+
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
 
@@ -69,5 +71,5 @@ def disruption_budget(name: str, *, namespace: str, metadata_name: str, match_la
         name,
         metadata={"name": metadata_name, "namespace": namespace,
                   "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
-        spec=spec,
+        spec=api_fields(spec),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))

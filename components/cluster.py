@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -11,24 +12,25 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components.availability import zone_spread
+from components.cluster_access import access_grants
 from components.iam import OidcIdentity
 from domain.settings import PlatformSettings
 from domain.settings.node_pools import NodePoolSettings
 
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
-
-def access_entries(principal_arns: list[str]) -> dict[str, eks.AccessEntryArgs]:
-    """Cluster-admin access entries, one per principal, keyed by a stable name."""
-    entries = {}
-    for arn in principal_arns:
-        key = arn.rsplit("/", 1)[-1].lower()[:50]
-        entries[key] = eks.AccessEntryArgs(
-            principal_arn=arn,
-            access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
-                policy_arn=CLUSTER_ADMIN_POLICY, access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))},
+def access_entries(settings: PlatformSettings, account_id: pulumi.Input[str]) -> dict[str, eks.AccessEntryArgs]:
+    """The cluster's explicit access entries (components/cluster_access.py), keyed by a stable name."""
+    account = pulumi.Output.from_input(account_id)
+    return {
+        g.key: eks.AccessEntryArgs(
+            principal_arn=account.apply(g.principal_arn),
+            kubernetes_groups=list(g.groups) or None,
+            access_policies={"policy": eks.AccessPolicyAssociationArgs(
+                policy_arn=g.policy_arn, access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))}
+            if g.policy_arn else None,
         )
-    return entries
+        for g in access_grants(settings)
+    }
 
 
 def coredns_configuration(system_pool: NodePoolSettings, replicas: int) -> dict[str, Any]:
@@ -53,7 +55,7 @@ class EksCluster(pulumi.ComponentResource):
     """An EKS cluster with no default node group; node pools attach to it separately."""
 
     def __init__(self, name: str, settings: PlatformSettings, vpc_id: pulumi.Input[str],
-                 private_subnet_ids: list[pulumi.Input[str]], public_subnet_ids: list[pulumi.Input[str]],
+                 private_subnet_ids: Sequence[pulumi.Input[str]], public_subnet_ids: Sequence[pulumi.Input[str]],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:cluster:EksCluster", name, None, opts)
         cs = settings.cluster
@@ -84,7 +86,7 @@ class EksCluster(pulumi.ComponentResource):
             public_subnet_ids=public_subnet_ids,
             skip_default_node_group=True,
             authentication_mode=eks.AuthenticationMode.API,
-            access_entries=access_entries(cs.admin_principal_arns),
+            access_entries=access_entries(settings, caller.account_id),
             encryption_config_key_arn=self.secrets_key.arn,
             enabled_cluster_log_types=cs.log_types,
             endpoint_private_access=True,
@@ -108,7 +110,7 @@ class EksCluster(pulumi.ComponentResource):
         )
 
         self.name = pulumi.Output.from_input(settings.cluster_name)
-        self.kubeconfig = pulumi.Output.secret(self.eks.kubeconfig_json)
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.eks.kubeconfig_json)
         self.endpoint = self.eks.kubeconfig.apply(lambda kc: kc["clusters"][0]["cluster"]["server"])
         self.oidc = OidcIdentity(self.eks.oidc_provider_arn, self.eks.oidc_issuer)
         # The EKS-created cluster security group is attached to every managed node: databases allow it.

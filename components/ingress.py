@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
+from components.kube import api_fields
 from components.storage.names import bounded_name, partition
 from domain.settings import PlatformSettings
 from domain.settings.services import IngressSettings
@@ -206,12 +207,12 @@ def alb_ingress(name: str, *, namespace: str, ingress: IngressSettings, service:
     k8s.networking.v1.NetworkPolicy(
         f"{name}-allow-alb",
         metadata={"name": "allow-alb", "namespace": namespace},
-        spec=allow_from_cidr_spec(vpc_cidr, target_port, pod_selector),
+        spec=api_fields(allow_from_cidr_spec(vpc_cidr, target_port, pod_selector)),
         # After the release (and so its namespace): a policy in a namespace that does not exist yet fails.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
     return k8s.networking.v1.Ingress(
         name,
         metadata={"name": service, "namespace": namespace,
                   "annotations": ingress_annotations(ingress, health_check_path, group)},
-        spec=ingress_spec(ingress.host, service, service_port),
+        spec=api_fields(ingress_spec(ingress.host, service, service_port)),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))

@@ -10,6 +10,7 @@ are scraped by kube-prometheus-stack through the chart's ServiceMonitors.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -20,14 +21,15 @@ from components.availability import zone_spread
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.ingress import allow_from_cidr_spec
+from components.kube import api_fields
 from components.namespace import PlatformNamespace
 from components.storage.names import partition
 from domain.settings.node_pools import NodePoolSettings
+from domain.settings.observability import MONITORING_NAMESPACE
 from domain.versions import CHARTS
 
 NAMESPACE = RELEASE = "keda"
 OPERATOR_SERVICE_ACCOUNT = "keda-operator"  # the chart's serviceAccount.operator.name
-MONITORING_NAMESPACE = "monitoring"
 METRICS_PORT = 8080  # prometheus.{operator,metricServer,webhooks}.port
 METRICS_API_PORT = 6443  # service.portHttpsTarget: the external metrics API the API server calls
 WEBHOOK_PORT = 9443  # the admission webhooks' container port
@@ -80,11 +82,12 @@ class Keda(pulumi.ComponentResource):
         namespace = PlatformNamespace(f"{name}-ns", NAMESPACE, pss_level="restricted",
                                       allow_from_namespaces=[MONITORING_NAMESPACE], opts=child)
         # The API server reaches the metrics API and the webhooks from the control plane's ENIs in the VPC.
+        cidr = pulumi.Output.from_input(vpc_cidr)
         for port in (METRICS_API_PORT, WEBHOOK_PORT):
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-allow-control-plane-{port}",
                 metadata={"name": f"allow-control-plane-{port}", "namespace": NAMESPACE},
-                spec=pulumi.Output.from_input(vpc_cidr).apply(lambda cidr, p=port: allow_from_cidr_spec(cidr, p)),
+                spec=api_fields(cidr.apply(partial(allow_from_cidr_spec, port=port))),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace.namespace]))
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.role = ServiceAccountRole(f"{name}-operator", oidc, NAMESPACE, OPERATOR_SERVICE_ACCOUNT,

@@ -8,6 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.kube import api_fields
+
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
@@ -42,7 +44,7 @@ class PlatformNamespace(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
             metadata={"name": "default-deny-ingress", "namespace": namespace},
-            spec=default_deny_ingress_spec(allow_from_namespaces),
+            spec=api_fields(default_deny_ingress_spec(allow_from_namespaces)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))
         self.register_outputs({"name": namespace})
 
@@ -53,6 +55,6 @@ class PlatformNamespace(pulumi.ComponentResource):
         return k8s.networking.v1.NetworkPolicy(
             f"{self._name}-allow-{name}",
             metadata={"name": f"allow-{name}", "namespace": self.name},
-            spec={"podSelector": {"matchLabels": pod_selector or {}}, "policyTypes": ["Ingress"],
-                  "ingress": [{"from": sources, "ports": [{"port": port, "protocol": "TCP"}]}]},
+            spec=api_fields({"podSelector": {"matchLabels": pod_selector or {}}, "policyTypes": ["Ingress"],
+                             "ingress": [{"from": sources, "ports": [{"port": port, "protocol": "TCP"}]}]}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))

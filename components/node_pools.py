@@ -25,7 +25,8 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -42,13 +43,13 @@ NODE_ROLE_POLICIES = (
 )
 
 
-def metadata_options() -> dict[str, Any]:
+def metadata_options() -> aws.ec2.LaunchTemplateMetadataOptionsArgsDict:
     """IMDSv2 only, one hop: pods cannot reach the node role's credentials through IMDS."""
     return {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1,
             "instance_metadata_tags": "disabled"}
 
 
-def root_volume(pool: NodePoolSettings) -> dict[str, Any]:
+def root_volume(pool: NodePoolSettings) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgsDict:
     """The encrypted gp3 root (AL2023) or data (Bottlerocket) volume of a pool's nodes."""
     device = "/dev/xvdb" if pool.is_bottlerocket else "/dev/xvda"
     return {"device_name": device, "ebs": {"volume_size": pool.disk_size_gib, "volume_type": "gp3",
@@ -103,10 +104,14 @@ def desired_size(spec: GroupSpec, live: Sequence[int]) -> int:
     return min(max(max(live), spec.min_size), spec.max_size)
 
 
+def live_scaling_config(spec: GroupSpec, live: Sequence[int]) -> dict[str, int]:
+    return {"min_size": spec.min_size, "desired_size": desired_size(spec, live), "max_size": spec.max_size}
+
+
 def _desired(config: Any) -> int:
     """desired_size of a DescribeNodegroup scaling config (a typed result, or a plain dict under mocks)."""
     if isinstance(config, dict):
-        return int(config.get("desired_size", config.get("desiredSize", 0)))
+        return int(config.get("desired_size", config.get("desiredSize")) or 0)
     return int(config.desired_size)
 
 
@@ -130,7 +135,7 @@ class NodePools(pulumi.ComponentResource):
     """All node pools of the cluster. `groups[name]` is each pool's ManagedNodeGroup."""
 
     def __init__(self, name: str, pools: list[NodePoolSettings], cluster: eks.Cluster, cluster_name: str,
-                 subnet_ids: list[pulumi.Input[str]], tags: dict[str, str], kubernetes_version: str,
+                 subnet_ids: Sequence[pulumi.Input[str]], tags: dict[str, str], kubernetes_version: str,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:nodepools:NodePools", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -154,8 +159,10 @@ class NodePools(pulumi.ComponentResource):
             # Once the system pool is live, every other pool waits for it, so that a version bump rolls the
             # system pool first; a new stack creates all pools at once (no live group: no dependency).
             system_group = self.groups[system.name]
-            after_system = [self._live_sizes(f"{cluster_name}-{system.name}-").apply(
-                lambda sizes: system_group if sizes else None)]
+            # An output that resolves to None adds no dependency (pulumi/runtime/_depends_on.py); its type
+            # does not say so.
+            after_system = [cast(pulumi.Output[pulumi.Resource], self._live_sizes(f"{cluster_name}-{system.name}-").apply(
+                lambda sizes: system_group if sizes else None))]
         for pool in pools:
             if pool is not system:
                 self.groups[pool.name] = self._pool(pool, depends_on=[*attachments, *after_system])
@@ -199,8 +206,7 @@ class NodePools(pulumi.ComponentResource):
                 # With a launch template, pulumi-eks leaves the version to us: without it, nodes never upgrade.
                 version=self._version,
                 release_version=pool.release_version,
-                scaling_config=live.apply(lambda sizes, s=spec: {
-                    "min_size": s.min_size, "desired_size": desired_size(s, sizes), "max_size": s.max_size}),
+                scaling_config=live.apply(partial(live_scaling_config, spec)),
                 labels=pool.node_labels,
                 taints=eks_taints(pool),
                 launch_template={"id": lt.id, "version": lt.latest_version.apply(str)},

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pulumi
-
 from examples import inference, preprocessing, training
 from examples.conventions import (
     GPU_RESOURCE,
@@ -22,7 +20,7 @@ from examples.conventions import (
     SPOT_TOLERATION,
     on_pool,
 )
-from examples.manifests import Manifest, deploy
+from examples.manifests import Manifest
 
 
 @dataclass(frozen=True)
@@ -153,6 +151,3 @@ BROKEN: dict[str, BrokenExample] = {b.name: b for b in (
 def broken_manifests() -> list[Manifest]:
     return [m for example in BROKEN.values() for m in example.build()]
 
-
-def deploy_broken(opts: pulumi.ResourceOptions | None = None) -> dict[str, pulumi.Resource]:
-    return deploy(broken_manifests(), opts)

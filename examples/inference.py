@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
-
 from examples.conventions import (
     GPU_POOL,
     GPU_RESOURCE,
@@ -29,7 +27,7 @@ from examples.conventions import (
     pod_security_context,
     zone_spread,
 )
-from examples.manifests import Manifest, deploy
+from examples.manifests import Manifest
 
 TRITON_IMAGE = "nvcr.io/nvidia/tritonserver:25.01-py3"
 HTTP, GRPC, METRICS = 8000, 8001, 8002
@@ -136,7 +134,3 @@ def manifests(name: str = "llm-server", namespace: str = SERVING_NAMESPACE, **kw
     return [service_account(name, namespace), deployment(name, namespace, **kwargs), service(name, namespace),
             pdb(name, namespace), hpa(name, namespace)]
 
-
-def gpu_inference(name: str = "llm-server", namespace: str = SERVING_NAMESPACE,
-                  opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> dict[str, pulumi.Resource]:
-    return deploy(manifests(name, namespace, **kwargs), opts)

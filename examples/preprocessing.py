@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
-
 from examples.conventions import (
     BATCH_DEFAULT,
     CPU_POOL,
@@ -20,7 +18,7 @@ from examples.conventions import (
     pod_security_context,
     zone_spread,
 )
-from examples.manifests import Manifest, deploy
+from examples.manifests import Manifest
 
 PREPROCESS_IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/ml-research/feature-preprocess:2.3.1"
 PORT = 8080
@@ -95,7 +93,3 @@ def hpa(name: str = "feature-preprocess", namespace: str = RESEARCH_NAMESPACE) -
 def manifests(name: str = "feature-preprocess", namespace: str = RESEARCH_NAMESPACE, **kwargs: Any) -> list[Manifest]:
     return [deployment(name, namespace, **kwargs), service(name, namespace), pdb(name, namespace), hpa(name, namespace)]
 
-
-def preprocessing_service(name: str = "feature-preprocess", namespace: str = RESEARCH_NAMESPACE,
-                          opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> dict[str, pulumi.Resource]:
-    return deploy(manifests(name, namespace, **kwargs), opts)

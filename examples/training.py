@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
-
 from examples.conventions import (
     GPU_RESOURCE,
     GPU_SPOT_POOL,
@@ -31,7 +29,7 @@ from examples.conventions import (
     on_pool,
     pod_security_context,
 )
-from examples.manifests import Manifest, deploy
+from examples.manifests import Manifest
 
 TRAINER_IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/ml-research/resnet-trainer:1.8.0"
 
@@ -87,7 +85,3 @@ def job(name: str = "resnet-finetune", namespace: str = RESEARCH_NAMESPACE, *, i
 def manifests(name: str = "resnet-finetune", namespace: str = RESEARCH_NAMESPACE, **kwargs: Any) -> list[Manifest]:
     return [job(name, namespace, **kwargs)]
 
-
-def training_job(name: str = "resnet-finetune", namespace: str = RESEARCH_NAMESPACE,
-                 opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> dict[str, pulumi.Resource]:
-    return deploy(manifests(name, namespace, **kwargs), opts)

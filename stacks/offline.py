@@ -94,12 +94,15 @@ def _kubeconfig(name: str, endpoint: str) -> dict[str, Any]:
 class PlatformMocks(pulumi.runtime.Mocks):
     """Realistic outputs for the resource types and invokes the platform uses."""
 
-    def __init__(self, region: str = "us-west-2", live_node_groups: dict[str, int] | None = None):
+    def __init__(self, region: str = "us-west-2", live_node_groups: dict[str, int] | None = None,
+                 stack_outputs: dict[str, Any] | None = None):
         self.region = region
         # Node groups of a live cluster (name -> desired size), as eks:ListNodegroups/DescribeNodegroup see
         # them; empty: a new stack.
         self.live_node_groups = dict(live_node_groups or {})
         self.inputs_by_name: dict[tuple[str, str], dict[str, Any]] = {}
+        # What a StackReference to the platform stack reads (a team project's plan evaluates the platform first).
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         inputs = dict(args.inputs)
@@ -108,7 +111,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
         name, typ = args.name, args.typ
         rid = f"{name}-id"
         out: dict[str, Any] = {**inputs}
-        if typ == "eks:index:Cluster":
+        if typ == "pulumi:pulumi:StackReference":
+            out.update({"outputs": self.stack_outputs, "secretOutputNames": []})
+        elif typ == "eks:index:Cluster":
             cluster_name = inputs.get("name", name)
             endpoint = f"https://{cluster_name.upper()}0123456789.gr7.{self.region}.eks.amazonaws.com"
             issuer = f"oidc.eks.{self.region}.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
@@ -145,6 +150,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
             out.update({"result": f"mock-{name}-Zq9x7Kp2Lm4Nw8Rt", "hex": "00ff" * 16, "b64Std": "bW9jaw=="})
         elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
             out.update({"latestVersion": 1, "arn": _arn("ec2", f"launch-template/lt-{rid}")})
+        elif typ == "aws:sqs/queue:Queue":
+            queue = inputs.get("name", name)
+            out.update({"arn": _arn("sqs", queue, self.region),
+                        "url": f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{queue}"})
         elif typ == "aws:ec2/eip:Eip":
             out.update({"publicIp": "198.51.100.10", "allocationId": f"eipalloc-{rid}"})
         elif typ.startswith("aws:"):
@@ -227,6 +236,8 @@ class Evaluation:
     resources: list[PlannedResource]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    project: str = "mlplatform"
+    project_dir: Path | None = None  # a team project's directory (None: the platform)
 
     def of_type(self, typ: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == typ]
@@ -319,3 +330,52 @@ def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list
         err.planned = list(monitor.planned)  # type: ignore[attr-defined]
         raise
     return Evaluation(stack, holder.get("settings"), list(monitor.planned), resolved, secret_outputs)
+
+
+def project_name(project_dir: Path) -> str:
+    return str((yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {})["name"])
+
+
+def evaluate_project(project_dir: str | Path, stack: str) -> Evaluation:
+    """Run a team project's program (`<project_dir>/__main__.py`) under mocks, on top of its platform stack.
+
+    The project's `platformStack` config names the platform stack: it is evaluated first, and its outputs
+    answer the project's StackReference. The Evaluation carries the platform's settings (pools, prices).
+    """
+    import runpy
+
+    project_dir = Path(project_dir).resolve()
+    project = project_name(project_dir)
+    config, secret_keys = read_stack_config(stack, root=project_dir)
+    platform_stack = config.get(f"{project}:platformStack")
+    if not platform_stack:
+        raise FileNotFoundError(f"{project_dir.name}/Pulumi.{stack}.yaml has no {project}:platformStack. Fix: name "
+                                "the platform stack the project deploys onto.")
+    platform = evaluate(platform_stack)
+    mocks = PlatformMocks(region=platform.settings.region, stack_outputs=platform.outputs)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    exports: dict[str, Any] = {}
+    secret_exports: set[str] = set()
+
+    def program():
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        root = pulumi.runtime.settings.get_root_resource()
+
+        async def collect() -> None:  # what the program exported (pulumi.export)
+            for key, value in dict(getattr(root, "outputs", {}) or {}).items():
+                out = pulumi.Output.from_input(value)
+                exports[key] = await out.future()
+                if await out.is_secret():
+                    secret_exports.add(key)
+
+        return collect()
+
+    try:
+        pulumi.runtime.test(program)()
+    except Exception as err:
+        err.planned = list(monitor.planned)  # type: ignore[attr-defined]
+        raise
+    return Evaluation(stack, platform.settings, list(monitor.planned), exports, secret_exports,
+                      project=project, project_dir=project_dir)

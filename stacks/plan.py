@@ -4,6 +4,7 @@
     python -m stacks.plan --stack prod --json     # everything below as JSON, every resource, secrets masked
     python -m stacks.plan --compare dev prod      # two stacks side by side
     python -m stacks.plan --stack prod --upgrade-to 1.35   # what a Kubernetes version bump changes
+    python -m stacks.plan --project examples --stack dev   # a team project on its platform stack
 
 The plan shows resource counts, node pools, Helm releases, the policy pack's verdicts (with the
 stack's policy/config/<stack>.json), a monthly cost estimate and the deployment critical path.
@@ -31,14 +32,16 @@ from stacks.offline import (
     Evaluation,
     PlannedResource,
     evaluate,
+    evaluate_project,
     live_node_groups,
     read_stack_config,
 )
+from stacks.review import ci_access
 from stacks.review.changes import diff_plans, render_diff, roll_order
 from stacks.review.compare import pools_side_by_side, settings_diff
-from stacks.review.cost import CostReport, estimate
+from stacks.review.cost import CostReport, estimate, project_estimate
 from stacks.review.critical_path import CriticalPath, critical_path
-from stacks.review.verdicts import Verdicts, stack_verdicts
+from stacks.review.verdicts import Verdicts, project_verdicts, stack_verdicts
 from stacks.review.zonal import render_zonal
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -110,6 +113,9 @@ class Review:
 
 
 def review(ev: Evaluation) -> Review:
+    if ev.project_dir is not None:
+        return Review(project_verdicts(ev.project_dir, ev.settings.environment, ev.resources),
+                      project_estimate(ev.settings, ev.resources), critical_path(ev.resources))
     return Review(stack_verdicts(ev.stack, ev.settings.environment, ev.resources),
                   estimate(ev.settings, ev.resources), critical_path(ev.resources))
 
@@ -144,7 +150,9 @@ def render_path(p: CriticalPath) -> str:
 def render_text(ev: Evaluation, rv: Review) -> str:
     s = ev.settings
     counts = Counter(r.type for r in ev.resources if r.is_resource)
-    header = (f"Offline plan of stack '{ev.stack}' (environment {s.environment}, region {s.region}, "
+    what = f"project '{ev.project}' stack '{ev.stack}' on platform stack '{s.stack}'" if ev.project_dir \
+        else f"stack '{ev.stack}'"
+    header = (f"Offline plan of {what} (environment {s.environment}, region {s.region}, "
               f"cluster {s.cluster_name}): {sum(counts.values())} resources, "
               f"{sum(1 for r in ev.resources if not r.is_resource)} components")
     parts = [header]
@@ -155,6 +163,9 @@ def render_text(ev: Evaluation, rv: Review) -> str:
     if releases:
         parts.append(section("Helm releases", table(["release", "chart", "version", "namespace", "pool"], releases)))
     parts.append(section(GPU_SECTION_TITLE, gpu_plan_section(ev)))
+    access = ci_access.ci_access_section(ev, table)
+    if access:
+        parts.append(section(ci_access.TITLE, access))
     zonal = render_zonal(ev)
     if zonal:
         parts.append(section("Zonal volumes", zonal))
@@ -222,6 +233,11 @@ def compare_json(a: tuple[Evaluation, Review], b: tuple[Evaluation, Review]) -> 
             "cost": {ea.stack: ra.cost.as_dict(), eb.stack: rb.cost.as_dict()}}
 
 
+def plan_project(project: str, stack: str) -> tuple[Evaluation, Review]:
+    ev = evaluate_project(project, stack)
+    return ev, review(ev)
+
+
 def plan_stack(stack: str, config_file: str | None = None) -> tuple[Evaluation, Review]:
     config, secret_keys = read_stack_config(stack, path=config_file)
     ev = evaluate(stack, config, secret_keys)
@@ -259,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="show how two stacks differ")
     parser.add_argument("--upgrade-to", metavar="VERSION",
                         help="show what bumping cluster.version to VERSION changes, replaces and rolls")
+    parser.add_argument("--project", metavar="DIR", help="plan the team project in DIR (e.g. examples) instead")
     args = parser.parse_args(argv)
     try:
         if args.upgrade_to:
@@ -272,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print(render_compare(a, b), end="")
             return 0
-        ev, rv = plan_stack(args.stack, args.config)
+        ev, rv = plan_project(args.project, args.stack) if args.project else plan_stack(args.stack, args.config)
     except (SettingsError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

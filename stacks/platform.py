@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from components.backup import PlatformBackup
 from components.cluster import EksCluster
+from components.deploy_runner import DeployRunner
 from components.gpu import GpuStack
 from components.identity import OidcClient
 from components.keda import Keda
@@ -51,6 +52,8 @@ class Platform:
     backup: PlatformBackup | None = None
     # OIDC clients of Keycloak's platform realm by client id ("grafana", "mlflow"); empty without Keycloak.
     oidc_clients: dict[str, OidcClient] = field(default_factory=dict)
+    # The CI runner inside the VPC (ci.runner 'codebuild'); None when CI runs outside.
+    runner: DeployRunner | None = None
 
 
 def waits_for(*resources: pulumi.Resource) -> pulumi.ResourceTransformation:
@@ -75,6 +78,10 @@ def build_platform(settings: PlatformSettings) -> Platform:
     network = Network("network", settings.network, settings.cluster_name, opts=with_aws)
     cluster = EksCluster("cluster", settings, network.vpc_id, network.private_subnet_ids,
                          network.public_subnet_ids, opts=with_aws)
+    # CI reaches the private API from inside the VPC; created with the cluster in a first deploy (README).
+    runner = DeployRunner("ci-runner", settings.ci, settings.cluster_name, settings.region, network.vpc_id,
+                          network.private_subnet_ids, cluster.node_security_group_id,
+                          opts=with_aws) if settings.ci.runner == "codebuild" else None
     node_pools = NodePools("pools", settings.pools, cluster.eks, settings.cluster_name,
                            network.private_subnet_ids, settings.resource_tags,
                            kubernetes_version=settings.cluster.version, opts=with_aws)
@@ -114,4 +121,4 @@ def build_platform(settings: PlatformSettings) -> Platform:
                 vpc_cidr=network.vpc_cidr, replicas=2 if settings.is_production else 1,
                 depends_on=[observability.release], opts=after_system)
     return Platform(settings, network, cluster, node_pools, storage, gpu, observability,
-                    services=services, oidc_clients=oidc_clients, keda=keda, backup=backup)
+                    services=services, oidc_clients=oidc_clients, keda=keda, runner=runner, backup=backup)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from components.deploy_runner import describe
 from domain.settings import PlatformSettings
 from stacks.platform import build_platform
 
@@ -30,7 +31,14 @@ def build_outputs(settings: PlatformSettings) -> dict[str, Any]:
         # What team projects (examples/) need from the platform to serve models: see components/serving.
         "kedaOperatorRoleArn": platform.keda.role.arn if platform.keda else None,
         "oidcIssuer": cluster.oidc.issuer,
+        "vpcCidr": platform.network.vpc_cidr,
     }
+    if platform.runner is not None:
+        outputs["ciRunner"] = describe(platform.runner)
     if platform.services is not None:
         outputs.update(platform.services.outputs)
+        # The MLflow bucket's SSE-KMS key: model readers (components/serving) decrypt artifacts with it.
+        data_key = getattr(platform.services, "data_key", None)
+        if data_key is not None:
+            outputs["servicesDataKeyArn"] = data_key.arn
     return outputs

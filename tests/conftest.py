@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from domain.settings.loader import merge_pools  # noqa: E402
 from stacks.offline import Evaluation, evaluate, read_stack_config  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
@@ -28,7 +29,10 @@ def evaluate_stack(stack: str, overrides: dict[str, Any] | None = None) -> Evalu
     if key not in _CACHE:
         config, secret_keys = read_stack_config(stack)
         for k, v in (overrides or {}).items():
-            config[k if ":" in k else f"mlplatform:{k}"] = v if isinstance(v, str) else json.dumps(v)
+            key = k if ":" in k else f"mlplatform:{k}"
+            if key == "mlplatform:nodePools" and key in config:  # pools merge by name, as over the defaults
+                v = merge_pools(json.loads(config[key]), v)
+            config[key] = v if isinstance(v, str) else json.dumps(v)
         _CACHE[key] = evaluate(stack, config, secret_keys)
     return _CACHE[key]
 

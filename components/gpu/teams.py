@@ -27,6 +27,7 @@ import pulumi_kubernetes as k8s
 
 from components.gpu.operator import GPU_RESOURCE
 from components.gpu.scheduling import INFERENCE_HIGH
+from components.kube import api_fields
 from components.namespace import PlatformNamespace
 from domain import catalog
 from domain.settings import PlatformSettings
@@ -130,23 +131,23 @@ class TeamNamespace(pulumi.ComponentResource):
                                            opts=pulumi.ResourceOptions(parent=self))
         inside = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.namespace])
 
-        def meta(object_name: str) -> dict[str, Any]:
+        def meta(object_name: str) -> k8s.meta.v1.ObjectMetaArgsDict:
             return {"name": object_name, "namespace": ns, "labels": team_labels(team)}
 
         self.quota = k8s.core.v1.ResourceQuota(f"{name}-quota", metadata=meta("team-quota"),
-                                               spec=team_quota_spec(team), opts=inside)
+                                               spec=api_fields(team_quota_spec(team)), opts=inside)
         self.inference_quota: k8s.core.v1.ResourceQuota | None = None
         scoped = inference_high_quota_spec(team)
         if scoped is not None:
             self.inference_quota = k8s.core.v1.ResourceQuota(f"{name}-no-inference-high",
-                                                             metadata=meta("no-inference-high"), spec=scoped,
+                                                             metadata=meta("no-inference-high"), spec=api_fields(scoped),
                                                              opts=inside)
         self.limit_range = k8s.core.v1.LimitRange(f"{name}-limits", metadata=meta("team-limits"),
-                                                  spec=team_limit_range_spec(team, settings), opts=inside)
-        self.role = k8s.rbac.v1.Role(f"{name}-owner", metadata=meta("team-owner"), rules=team_role_rules(),
+                                                  spec=api_fields(team_limit_range_spec(team, settings)), opts=inside)
+        self.role = k8s.rbac.v1.Role(f"{name}-owner", metadata=meta("team-owner"), rules=api_fields(team_role_rules()),
                                      opts=inside)
         self.role_binding = k8s.rbac.v1.RoleBinding(f"{name}-owner", metadata=meta("team-owner"),
-                                                    **team_role_binding_spec(team, "team-owner"),
+                                                    **api_fields(team_role_binding_spec(team, "team-owner")),
                                                     opts=pulumi.ResourceOptions(parent=self,
                                                                                 depends_on=[self.role]))
         self.register_outputs({"namespace": ns})

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.kube import api_fields
 from components.storage.database import DatabaseConnection
 from domain.versions import IMAGES
 
@@ -220,7 +221,7 @@ class AppDatabase(pulumi.ComponentResource):
         self.job = k8s.batch.v1.Job(
             name,
             metadata={"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "mlplatform"}},
-            spec=spec,
+            spec=api_fields(spec),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[app_secret, script, *prerequisites, *depends_on],
                                         replace_on_changes=["spec"], delete_before_replace=True))
         self.register_outputs({"user": user, "databases": self.databases})

@@ -117,7 +117,7 @@ class Lakefs(pulumi.ComponentResource):
         encrypt_key = random.RandomPassword(f"{name}-encrypt-key", length=64, special=False, opts=child).result
         key_id = random.RandomString(f"{name}-admin-key-id", length=15, upper=True, lower=False, numeric=True,
                                      special=False, opts=child).result
-        self.admin_access_key_id = pulumi.Output.secret(key_id.apply(lambda k: f"AKIAJ{k}"))
+        self.admin_access_key_id: pulumi.Output[str] = pulumi.Output.secret(key_id.apply(lambda k: f"AKIAJ{k}"))
         self.admin_secret_access_key = random.RandomPassword(f"{name}-admin-secret-key", length=40, special=False,
                                                              opts=child).result
         secret = opaque_secret(f"{name}-secret", SECRET, NAMESPACE, {

@@ -103,7 +103,7 @@ class PlatformServices(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, settings: PlatformSettings, *, oidc: OidcIdentity,
-                 vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: list[pulumi.Input[str]],
+                 vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, pulumi.Resource],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:services:PlatformServices", name, None, opts)
@@ -138,7 +138,7 @@ class PlatformServices(pulumi.ComponentResource):
                 f"{name}-alb-controller", settings, oidc=oidc, vpc_id=vpc_id, account_id=account_id,
                 depends_on=[system_group] if system_group is not None else [], opts=child)
 
-    def _storage(self, name: str, vpc_id: pulumi.Input[str], private_subnet_ids: list[pulumi.Input[str]],
+    def _storage(self, name: str, vpc_id: pulumi.Input[str], private_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], account_id: pulumi.Output[str]) -> None:
         """KMS key, bootstrap namespace, RDS instances and their master-credential Secrets."""
         settings, services = self._settings, self._settings.services

@@ -70,7 +70,7 @@ def log_expiry_rules(days: int) -> list[dict[str, Any]]:
              "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}]
 
 
-def lifecycle_rules(settings: BucketSettings) -> list[dict[str, Any]]:
+def lifecycle_rules(settings: BucketSettings) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
     """Expire noncurrent versions, clean up expired delete markers and abandoned multipart uploads."""
     return [{
         "id": "expire-noncurrent-versions",

@@ -138,7 +138,7 @@ class RdsInstance(pulumi.ComponentResource):
     address: pulumi.Output[str]
 
     def __init__(self, name: str, *, engine: Engine, identifier: str, shape: DatabaseShape,
-                 settings: DatabaseSettings, vpc_id: pulumi.Input[str], subnet_ids: list[pulumi.Input[str]],
+                 settings: DatabaseSettings, vpc_id: pulumi.Input[str], subnet_ids: Sequence[pulumi.Input[str]],
                  client_security_group_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str], protect: bool,
                  log_retention_days: int, restore: RestoreSettings | None = None, source_identifier: str = "",
                  opts: pulumi.ResourceOptions | None = None):
@@ -171,11 +171,12 @@ class RdsInstance(pulumi.ComponentResource):
             f"{name}-master", length=40, special=False, opts=child).result
 
         args = instance_args(self.spec, shape, settings, protect)
+        master_password: pulumi.Output[str] = pulumi.Output.secret(self.master_password)
         self.instance = aws.rds.Instance(
             name,
             identifier=identifier,
             **restore_args(restore, source_identifier),
-            password=pulumi.Output.secret(self.master_password),
+            password=master_password,
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[self.security_group.id],
             parameter_group_name=parameter_group.name,

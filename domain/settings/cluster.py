@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..ci import PLACEHOLDER_OWNER, documentation_cidrs
 from ..versions import EKS_ADDONS, KUBERNETES_VERSION, kubernetes_release
 from .base import Settings, check_cidrs
 
@@ -15,6 +16,20 @@ REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 _CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,99}$")
+_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+# CodeBuild compute types of the EC2 compute mode (AWS CodeBuild user guide, "Build environment compute types").
+CODEBUILD_COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE",
+                           "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE")
+
+
+def check_principal_arns(value: list[str]) -> list[str]:
+    for arn in value:
+        if not _PRINCIPAL_ARN.match(arn):
+            raise ValueError(
+                f"'{arn}' is not an IAM role or user ARN. Fix: use arn:aws:iam::<account-id>:role/<name> "
+                "(SSO roles included)."
+            )
+    return value
 
 
 class ClusterSettings(Settings):
@@ -22,7 +37,9 @@ class ClusterSettings(Settings):
     version: str = KUBERNETES_VERSION
     endpoint_public_access: bool = False
     public_access_cidrs: list[str] = Field(default_factory=list)
-    admin_principal_arns: list[str] = Field(default_factory=list)
+    admin_principal_arns: list[str] = Field(default_factory=list, description=(
+        "IAM roles or users of the platform's human administrators: each gets an access entry with "
+        "AmazonEKSClusterAdminPolicy. The CI deploy, preview and break-glass roles get theirs without being listed."))
     log_types: list[str] = Field(default_factory=lambda: list(REQUIRED_LOG_TYPES))
     log_retention_days: int = Field(default=90, ge=1)
     addon_versions: dict[str, str] = Field(
@@ -58,18 +75,20 @@ class ClusterSettings(Settings):
     @field_validator("public_access_cidrs")
     @classmethod
     def _valid_cidrs(cls, value: list[str]) -> list[str]:
-        return check_cidrs(value, "203.0.113.0/24 (your office or VPN egress)")
+        check_cidrs(value, "your office or VPN egress, e.g. 52.94.76.0/24")
+        docs = documentation_cidrs(value)
+        if docs:
+            raise ValueError(
+                f"{docs} lie in an RFC 5737 documentation range (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) "
+                "that no real client is in, so nobody could reach the API. Fix: list your office or VPN egress "
+                "CIDRs, or set endpointPublicAccess to false and reach the API from inside the VPC."
+            )
+        return value
 
     @field_validator("admin_principal_arns")
     @classmethod
     def _valid_principals(cls, value: list[str]) -> list[str]:
-        for arn in value:
-            if not _PRINCIPAL_ARN.match(arn):
-                raise ValueError(
-                    f"'{arn}' is not an IAM role or user ARN. Fix: use arn:aws:iam::<account-id>:role/<name> "
-                    "(SSO roles included)."
-                )
-        return value
+        return check_principal_arns(value)
 
     @field_validator("log_types")
     @classmethod
@@ -145,3 +164,48 @@ class ClusterSettings(Settings):
         return self.endpoint_public_access and any(
             ipaddress.ip_network(c).prefixlen == 0 for c in self.public_access_cidrs
         )
+
+
+class CiSettings(Settings):
+    """Where CI runs the stack's `pulumi preview` and `pulumi up` (see domain/ci.py and README "CI/CD")."""
+
+    runner: Literal["codebuild", "external"] = Field(default="codebuild", description=(
+        "'codebuild': the stack builds a CodeBuild-hosted GitHub Actions runner in its private subnets, so CI "
+        "reaches a private API endpoint. 'external': CI runs outside the VPC (GitHub-hosted runners), which "
+        "needs cluster.endpointPublicAccess with the runners' egress in publicAccessCidrs."))
+    repository: str = Field(default=f"{PLACEHOLDER_OWNER}/mlplatform", description=(
+        "The GitHub repository (owner/name) whose workflows deploy this stack: the runner's webhook source and "
+        "the subject the CI roles trust. The default is a placeholder: the offline plan flags it and a deploy "
+        "(scripts/first-deploy.sh, the workflows' context step) refuses it."))
+    compute_type: str = Field(default="BUILD_GENERAL1_MEDIUM", description=(
+        "CodeBuild compute type of the runner (BUILD_GENERAL1_SMALL ... BUILD_GENERAL1_2XLARGE)."))
+    image: str = Field(default="aws/codebuild/amazonlinux-x86_64-standard:5.0", description=(
+        "CodeBuild image of the runner (Amazon Linux 2023 standard image 5.0 by default)."))
+    build_timeout_minutes: int = Field(default=120, ge=5, le=2160, description=(
+        "Longest a CI job may run on the runner before CodeBuild stops it (a prod `pulumi up` can take an hour)."))
+    log_retention_days: int = Field(default=90, ge=1, description="Retention of the runner's CloudWatch build logs.")
+
+    @field_validator("repository")
+    @classmethod
+    def _valid_repository(cls, value: str) -> str:
+        if value and not _REPOSITORY.match(value):
+            raise ValueError(f"'{value}' is not a GitHub repository. Fix: use <owner>/<name>, e.g. acme/mlplatform.")
+        return value
+
+    @field_validator("compute_type")
+    @classmethod
+    def _valid_compute(cls, value: str) -> str:
+        if value not in CODEBUILD_COMPUTE_TYPES:
+            raise ValueError(f"'{value}' is not a CodeBuild compute type. Fix: use one of {list(CODEBUILD_COMPUTE_TYPES)}.")
+        return value
+
+    @model_validator(mode="after")
+    def _codebuild_needs_repository(self) -> CiSettings:
+        if self.runner == "codebuild" and not self.repository:
+            raise ValueError("runner 'codebuild' needs the repository whose workflows it runs. "
+                             "Fix: set ci.repository to <owner>/<name>.")
+        return self
+
+    @property
+    def repository_is_placeholder(self) -> bool:
+        return self.repository.split("/", 1)[0] == PLACEHOLDER_OWNER

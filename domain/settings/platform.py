@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..ci import ROLE_PURPOSES, role_name
 from .backup import BackupSettings
 from .base import Settings, SettingsError
-from .cluster import ClusterSettings
+from .cluster import CiSettings, ClusterSettings
 from .gpu import GpuSettings
 from .network import MAX_AZS, NetworkSettings
 from .node_pools import NodePoolSettings
@@ -32,6 +33,9 @@ class PlatformSettings(Settings):
     tags: dict[str, str] = Field(default_factory=dict)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    ci: CiSettings = Field(default_factory=CiSettings, description=(
+        "Where CI runs previews and deploys of the stack: its own CodeBuild-hosted runner in the VPC (the "
+        "default) or outside (needs a public endpoint)."))
     node_pools: list[NodePoolSettings]
     gpu: GpuSettings = Field(default_factory=GpuSettings)
     teams: list[TeamSettings] = Field(default_factory=list)
@@ -100,6 +104,7 @@ class PlatformSettings(Settings):
                 problems.append(f"{ns}:protectStatefulResources: prod data must be protected from destroy. Fix: remove the override (it defaults to true).")
             if not self.cluster.deletion_protection:
                 problems.append(f"{ns}:cluster.deletionProtection: prod's cluster must have deletion protection. Fix: set it to true.")
+        problems += self.access_problems()
         for pool in self.pools:
             if pool.release_version and pool.release_minor and pool.release_minor != self.cluster.version:
                 problems.append(
@@ -121,6 +126,37 @@ class PlatformSettings(Settings):
                          f"observability.alerting.receivers[].secretKey, or remove it (pulumi config rm {ns}:{key})."
                          for key in unread]
         return problems
+
+    def access_problems(self) -> list[str]:
+        """CI must reach the API, and every IAM principal gets exactly one access entry."""
+        ns = self.project
+        problems: list[str] = []
+        if self.ci.runner == "external" and not self.cluster.endpoint_public_access:
+            problems.append(
+                f"{ns}:ci.runner: 'external' runs CI outside the VPC, but cluster.endpointPublicAccess is false: no "
+                "preview or deploy could reach the private API. Fix: set ci.runner to codebuild (a runner in the "
+                "stack's private subnets), or turn on endpointPublicAccess with the runners' egress in publicAccessCidrs."
+            )
+        derived = {role_name(self.project, self.environment, p): p for p in ROLE_PURPOSES}
+        seen: dict[str, str] = {}
+        listed = [("cluster.adminPrincipalArns", arn) for arn in self.cluster.admin_principal_arns]
+        listed += [(f"teams[{t.name}].roleArns", arn) for t in self.teams for arn in t.role_arns]
+        for key, arn in listed:
+            name = arn.rsplit("/", 1)[-1]
+            if arn.split(":")[5].startswith("role/") and name in derived:
+                problems.append(
+                    f"{ns}:{key}: {arn} is the {derived[name]} role, which already has its access entry "
+                    f"({'EKS creator entry' if derived[name] == 'deploy' else 'created by the platform'}); a second "
+                    "entry for the same principal fails the create (pulumi-eks#2373). Fix: remove it from the list.")
+            elif arn in seen:
+                problems.append(f"{ns}:{key}: {arn} is also in {seen[arn]}; EKS allows one access entry per "
+                                "principal. Fix: keep it in one place.")
+            seen.setdefault(arn, key)
+        return problems
+
+    def ci_role_name(self, purpose: str) -> str:
+        """Name of the environment's deploy, preview or break-glass role (created by bootstrap/)."""
+        return role_name(self.project, self.environment, purpose)
 
     # Lookups ----------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
       - name: ml-research            # the namespace; a DNS label
         ownersGroup: ml-research     # Kubernetes group bound to the team's Role (EKS access entry
                                      # kubernetesGroups, or the OIDC groups claim)
+        roleArns: [arn:aws:iam::111122223333:role/ml-research]   # IAM roles mapped to ownersGroup
         gpuQuota: 4                  # requests.nvidia.com/gpu of the namespace
         cpuQuota: "64"               # requests.cpu
         memoryQuota: 256Gi           # requests.memory and limits.memory
@@ -20,6 +21,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from .base import Settings
+from .cluster import check_principal_arns
 from .gpu import GpuFleet, capacity_breakdown, gpu_capacity
 from .observability import MONITORING_NAMESPACE
 from .services import SERVICE_NAMESPACES
@@ -42,6 +44,14 @@ class TeamSettings(Settings):
     max_gpus_per_pod: int | None = Field(default=None, ge=1)
     allow_inference_high: bool = False
     pod_security: Literal["restricted", "baseline"] = "restricted"
+    role_arns: list[str] = Field(default_factory=list, description=(
+        "IAM roles of the team's members: each gets an EKS access entry whose kubernetesGroups is [ownersGroup], "
+        "so the team's RoleBinding has members. Empty: the group is filled only by the OIDC groups claim, if any."))
+
+    @field_validator("role_arns")
+    @classmethod
+    def _valid_roles(cls, value: list[str]) -> list[str]:
+        return check_principal_arns(value)
 
     @field_validator("name")
     @classmethod

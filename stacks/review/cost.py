@@ -9,15 +9,19 @@ NAT data processing, load balancer capacity units and request charges are not in
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from domain import catalog
 from domain.settings import PlatformSettings
+from domain.settings.node_pools import POOL_LABEL
 from stacks.offline import PlannedResource
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
+GPU_RESOURCE = "nvidia.com/gpu"
 S3_BASELINE_GIB = 50  # assumed stored data per bucket for the baseline
 
 
@@ -120,4 +124,63 @@ def estimate(settings: PlatformSettings, resources: list[PlannedResource],
         fixed("S3 baseline", f"{len(buckets)} buckets x {S3_BASELINE_GIB} GiB", len(buckets) * S3_BASELINE_GIB * rp["s3StandardPerGibMonth"])
     keys = [r for r in resources if r.type == "aws:kms/key:Key"]
     fixed("KMS keys", f"{len(keys)}", len(keys) * rp["kmsKeyPerMonth"])
+    lines += serving_lines(settings, resources, rp, hours, discount)
+    return CostReport(settings.region, prices["date"], discount, lines)
+
+
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+def _cpu_cores(quantity: Any) -> float:
+    text = str(quantity or "0")
+    return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+def serving_lines(settings: PlatformSettings, resources: list[PlannedResource], rp: dict[str, Any], hours: float,
+                  discount: float) -> list[CostLine]:
+    """Nodes each KEDA-scaled workload needs at its min (at rest) and max replicas, on its own pool.
+
+    Each workload is priced on nodes of its own (no bin-packing with others): GPU pods by whole GPUs per
+    node, CPU pods by vCPU. A batch service at rest (min 0) needs no node, so it costs nothing.
+    """
+    deployments = {(r.inputs.get("metadata", {}).get("namespace"), r.inputs.get("metadata", {}).get("name")): r
+                   for r in resources if r.type == DEPLOYMENT}
+    lines = []
+    for so in sorted((r for r in resources if r.type == SCALED_OBJECT), key=lambda r: r.name):
+        meta, spec = so.inputs.get("metadata", {}), so.inputs.get("spec", {})
+        target = deployments.get((meta.get("namespace"), spec.get("scaleTargetRef", {}).get("name")))
+        if target is None:
+            continue
+        pod = target.inputs["spec"]["template"]["spec"]
+        pool = settings.pool((pod.get("nodeSelector") or {}).get(POOL_LABEL, ""))
+        if pool is None:
+            continue
+        gpus = sum(int(c.get("resources", {}).get("limits", {}).get(GPU_RESOURCE, 0)) for c in pod["containers"])
+        cpu = sum(_cpu_cores(c.get("resources", {}).get("requests", {}).get("cpu")) for c in pod["containers"])
+        per_node = (pool.gpus_per_node / gpus) if gpus else catalog.INSTANCE_TYPES[pool.instance_types[0]].vcpu / max(cpu, 0.001)
+        node = node_monthly(pool, rp, hours, discount)
+        low, high = int(spec.get("minReplicaCount", 1)), int(spec.get("maxReplicaCount", 1))
+        rest, peak = math.ceil(low / per_node) if gpus else low / per_node, math.ceil(high / per_node) if gpus else high / per_node
+        lines.append(CostLine(f"serving {meta.get('namespace')}/{meta.get('name')}",
+                              f"{low}..{high} x {gpus or cpu:g} {'GPU' if gpus else 'vCPU'} on {pool.name} "
+                              f"({pool.instance_types[0]})", round(node * rest, 2), round(node * peak, 2)))
+    return lines
+
+
+def project_estimate(settings: PlatformSettings, resources: list[PlannedResource],
+                     prices: dict[str, Any] | None = None) -> CostReport:
+    """What a team project adds to its platform: its workloads' nodes, and its load balancers (IngressGroups)."""
+    prices = prices or load_prices()
+    rp = region_prices(prices, settings.region)
+    hours, discount = prices["hoursPerMonth"], prices["spotDiscount"]
+    lines = serving_lines(settings, resources, rp, hours, discount)
+    groups = {(r.inputs.get("metadata", {}).get("annotations") or {}).get("alb.ingress.kubernetes.io/group.name")
+              for r in resources if r.type == "kubernetes:networking.k8s.io/v1:Ingress"}
+    if groups:
+        monthly = round(len(groups) * rp["albPerHour"] * hours, 2)
+        lines.append(CostLine("load balancers", f"{len(groups)} ALB (IngressGroup; LCUs extra)", monthly, monthly))
+    queues = [r for r in resources if r.type == "aws:sqs/queue:Queue"]
+    if queues:
+        lines.append(CostLine("SQS queues", f"{len(queues)} (billed per request only)", 0.0, 0.0))
     return CostReport(settings.region, prices["date"], discount, lines)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from policy.mlpolicies.policies import ALL
@@ -46,4 +48,16 @@ def stack_verdicts(stack: str, environment: str, resources: list[PlannedResource
         config, name = load_stack_config(stack), f"policy/config/{stack}.json"
     except (FileNotFoundError, ValueError):
         config, name = load_stack_config(environment), f"policy/config/{environment}.json"
+    return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config))
+
+
+def project_verdicts(project_dir: Path, environment: str, resources: list[PlannedResource]) -> Verdicts:
+    """A team project's verdicts: its environment's config, with the project's policy-config.json over it
+    (what the project declares about resources that live in the platform stack: quotas, PriorityClasses)."""
+    config = load_stack_config(environment)
+    overrides = project_dir / "policy-config.json"
+    name = f"policy/config/{environment}.json"
+    if overrides.exists():
+        config.update(json.loads(overrides.read_text()))
+        name += f" + {project_dir.name}/policy-config.json"
     return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config))

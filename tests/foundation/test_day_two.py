@@ -51,8 +51,7 @@ def test_an_ami_release_of_another_version_is_a_settings_error():
 def test_the_upgrade_policy_is_explicit(stack_eval):
     (cluster,) = stack_eval.of_type("eks:index:Cluster")
     assert cluster.inputs["upgradePolicy"] == {"supportType": "STANDARD"}
-    ev = evaluate_stack("dev", {"cluster": {"upgradePolicy": "EXTENDED", "endpointPublicAccess": True,
-                                            "publicAccessCidrs": ["198.51.100.0/24"]}})
+    ev = evaluate_stack("dev", {"cluster": {"upgradePolicy": "EXTENDED"}})
     assert ev.of_type("eks:index:Cluster")[0].inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
 
 

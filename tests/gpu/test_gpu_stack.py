@@ -211,9 +211,9 @@ def test_the_policy_pack_accepts_the_gpu_layer(stack, fixture, request):
 def test_oversubscribed_quotas_warn_at_build_time(monkeypatch):
     warnings = []
     monkeypatch.setattr(pulumi.log, "warn", lambda msg, *a, **kw: warnings.append(msg))
-    over = [{**t, "gpuQuota": 2} for t in TEAMS]
+    over = [{**t, "gpuQuota": 3} for t in TEAMS]  # dev's GPU pool: 4 nodes x 1 GPU
     ev = evaluate_stack("dev", {"teams": over, "gpu": {}, "tags": {"case": "oversubscribed"}})
-    assert any(w.startswith("mlplatform:teams: team GPU quotas add up to 4 GPUs") for w in warnings)
+    assert any(w.startswith("mlplatform:teams: team GPU quotas add up to 6 GPUs") for w in warnings)
     assert len(of_gpu_type(ev, QUOTA)) == 3  # the quotas are still created
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 GPU_POOL_OFF = [{"name": "gpu", "enabled": False}]
 TEAM = {"name": "team-a", "ownersGroup": "team-a-owners"}
+ADMIN = "arn:aws:iam::111122223333:role/PlatformAdmins"
 
 CORPUS: list[tuple[str, dict[str, Any], str, str]] = [
     # gpu -----------------------------------------------------------------------------------------------
@@ -38,6 +39,10 @@ CORPUS: list[tuple[str, dict[str, Any], str, str]] = [
     ("dev", {"teams": [{**TEAM, "name": "Team_A"}]}, "mlplatform:teams[Team_A].name", "not a valid namespace name"),
     ("dev", {"teams": [{**TEAM, "name": "monitoring"}]}, "mlplatform:teams[monitoring].name",
      "is a namespace of the platform"),
+    ("dev", {"teams": [{**TEAM, "roleArns": ["ml-research"]}]}, "mlplatform:teams[team-a].roleArns",
+     "not an IAM role or user ARN"),
+    ("dev", {"cluster": {"adminPrincipalArns": [ADMIN]}, "teams": [{**TEAM, "roleArns": [ADMIN]}]},
+     "mlplatform:teams[team-a].roleArns", "also in cluster.adminPrincipalArns"),
     ("dev", {"teams": [{**TEAM, "ownersGroup": "system:masters"}]}, "mlplatform:teams[team-a].ownersGroup",
      "Kubernetes system group"),
     ("dev", {"teams": [{**TEAM, "cpuQuota": "lots"}]}, "mlplatform:teams[team-a].cpuQuota",
@@ -105,6 +110,20 @@ CORPUS: list[tuple[str, dict[str, Any], str, str]] = [
     ("prod", {"cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}},
      "mlplatform:cluster.publicAccessCidrs", "open to 0.0.0.0/0"),
     ("dev", {"cluster": {"logTypes": ["api"]}}, "mlplatform:cluster.logTypes", "must stay enabled"),
+    ("dev", {"cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}},
+     "mlplatform:cluster.publicAccessCidrs", "RFC 5737 documentation range"),
+    ("staging", {"cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["52.94.76.0/24", "198.51.100.7/32"]}},
+     "mlplatform:cluster.publicAccessCidrs", "RFC 5737 documentation range"),
+    ("dev", {"cluster": {"adminPrincipalArns": ["arn:aws:iam::111122223333:role/mlplatform-dev-deploy"]}},
+     "mlplatform:cluster.adminPrincipalArns", "pulumi-eks#2373"),
+    ("prod", {"cluster": {"adminPrincipalArns": [ADMIN, ADMIN]}}, "mlplatform:cluster.adminPrincipalArns",
+     "one access entry per principal"),
+    # ci ------------------------------------------------------------------------------------------------
+    ("prod", {"ci": {"runner": "external"}}, "mlplatform:ci.runner", "no preview or deploy could reach the private API"),
+    ("dev", {"ci": {"repository": "not a repo"}}, "mlplatform:ci.repository", "is not a GitHub repository"),
+    ("dev", {"ci": {"repository": ""}}, "mlplatform:ci", "needs the repository"),
+    ("dev", {"ci": {"computeType": "BUILD_GENERAL1_HUGE"}}, "mlplatform:ci.computeType", "not a CodeBuild compute type"),
+    ("dev", {"ci": {"buildTimeoutMinutes": 1}}, "mlplatform:ci.buildTimeoutMinutes", "greater than or equal to 5"),
     # nodePools -----------------------------------------------------------------------------------------
     ("dev", {"nodePools": [{"name": "gpu", "minSize": 3, "maxSize": 1}]}, "mlplatform:nodePools[gpu]",
      "minSize (3) > maxSize (1)"),

@@ -13,10 +13,7 @@ STACKS = ("dev", "staging", "prod")
 
 
 def stack_settings(stack: str, **config: Any) -> PlatformSettings:
-    base: dict[str, Any] = {}
-    if stack == "dev":  # as in Pulumi.dev.yaml: public endpoint with an allowlist
-        base["cluster"] = {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}
-    return load_settings(stack, {**base, **config})
+    return load_settings(stack, dict(config))
 
 
 def observability(stack: str, **config: Any):

@@ -7,7 +7,15 @@ catalogue only from the exporter's own documentation or code, and cite it.
 
 from __future__ import annotations
 
-CATALOG: dict[str, dict[str, object]] = {
+from typing import TypedDict
+
+
+class Exporter(TypedDict):
+    source: str  # where the names are documented
+    metrics: set[str]
+
+
+CATALOG: dict[str, Exporter] = {
     "dcgm-exporter": {
         # gpu-operator v26.7.0 runs dcgm-exporter 4.6.0-4.8.3 with its default counters; the file is
         # unchanged from tag 4.5.3-4.8.2 to main@d5e5f510a1b6b393f39a43293ccd9dc985defc79.
@@ -77,4 +85,4 @@ CATALOG: dict[str, dict[str, object]] = {
 
 def known_metrics() -> dict[str, str]:
     """metric name -> the exporter that produces it."""
-    return {metric: exporter for exporter, entry in CATALOG.items() for metric in entry["metrics"]}  # type: ignore[union-attr]
+    return {metric: exporter for exporter, entry in CATALOG.items() for metric in entry["metrics"]}

@@ -144,8 +144,10 @@ def test_postgres_script_runs_twice_against_a_real_server() -> None:
 
 def _run_bootstrap_twice(tmp_path: Path) -> None:
     data, port = tmp_path / "data", "54391"
-    assert _as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]).returncode == 0
-    started = _as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-w", "-l", str(tmp_path / "log"), "-o",
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    assert initdb and pg_ctl
+    assert _as_postgres([initdb, "-D", str(data), "-U", "postgres", "-A", "trust"]).returncode == 0
+    started = _as_postgres([pg_ctl, "-D", str(data), "-w", "-l", str(tmp_path / "log"), "-o",
                             f"-k {tmp_path} -p {port} -c listen_addresses=", "start"])
     assert started.returncode == 0, started.stderr
     try:
@@ -172,4 +174,4 @@ def _run_bootstrap_twice(tmp_path: Path) -> None:
                                  "SELECT 1"], capture_output=True, text=True, timeout=60)
         assert denied.returncode != 0 and "CONNECT" in denied.stderr
     finally:
-        _as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "stop"])
+        _as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "stop"])
