@@ -16,6 +16,12 @@ def subnet_tags(cluster_name: str, public: bool) -> dict[str, str]:
     return {role: "1", f"kubernetes.io/cluster/{cluster_name}": "shared"}
 
 
+# Regular Availability Zones only: Local Zones and Wavelength Zones the account opted into are listed too
+# (`opt-in-status` opted-in), lack most instance types and services, and would sort first ("us-west-2-lax-1a").
+# Filter from the provider's docs (get_availability_zones, "Only Availability Zones (no Local Zones)").
+AVAILABILITY_ZONE_FILTERS = [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+
+
 def nat_gateway_count(settings: NetworkSettings) -> int:
     return settings.az_count if settings.nat_gateways == "per_az" else 1
 
@@ -46,7 +52,8 @@ class Network(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        azs = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+        azs = aws.get_availability_zones_output(state="available", filters=AVAILABILITY_ZONE_FILTERS,
+                                                opts=pulumi.InvokeOutputOptions(parent=self))
 
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=settings.vpc_cidr, enable_dns_hostnames=True,
                           enable_dns_support=True, tags={"Name": f"{cluster_name}-vpc"}, opts=child)

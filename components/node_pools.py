@@ -33,7 +33,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 
 from components.iam import AWS_MANAGED, service_trust_policy
-from domain.settings.node_pools import NodePoolSettings
+from domain.settings.node_pools import NodePoolSettings, node_group_name_prefix, zonal_suffix
 
 NODE_ROLE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
@@ -86,7 +86,7 @@ def group_specs(pool: NodePoolSettings, az_count: int) -> list[GroupSpec]:
     if not pool.per_az:
         return [GroupSpec("", tuple(range(az_count)), pool.min_size, pool.initial_size, pool.max_size)]
     per_az_max = max(1, math.ceil(pool.max_size / az_count))
-    return [GroupSpec(f"-az{i + 1}", (i,), _share(pool.min_size, az_count, i),
+    return [GroupSpec(zonal_suffix(i), (i,), _share(pool.min_size, az_count, i),
                       _share(pool.initial_size, az_count, i), per_az_max) for i in range(az_count)]
 
 
@@ -161,7 +161,7 @@ class NodePools(pulumi.ComponentResource):
             system_group = self.groups[system.name]
             # An output that resolves to None adds no dependency (pulumi/runtime/_depends_on.py); its type
             # does not say so.
-            after_system = [cast(pulumi.Output[pulumi.Resource], self._live_sizes(f"{cluster_name}-{system.name}-").apply(
+            after_system = [cast(pulumi.Output[pulumi.Resource], self._live_sizes(node_group_name_prefix(cluster_name, system.name)).apply(
                 lambda sizes: system_group if sizes else None))]
         for pool in pools:
             if pool is not system:
@@ -192,7 +192,7 @@ class NodePools(pulumi.ComponentResource):
             parent = ZonalPool(f"{name}-{pool.name}", opts=pulumi.ResourceOptions(parent=self))
         groups = []
         for spec in specs:
-            prefix = f"{cluster_name}-{pool.name}{spec.suffix}-"
+            prefix = node_group_name_prefix(cluster_name, pool.name, spec.suffix)
             live = self._live_sizes(prefix)
             groups.append(eks.ManagedNodeGroup(
                 f"{name}-{pool.name}{spec.suffix}",

@@ -10,16 +10,16 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.iam import AWS_MANAGED, OidcIdentity, ServiceAccountRole
-from domain.settings import PlatformSettings
+from domain.settings.node_pools import NodePoolSettings
 
 EBS_CSI_NAMESPACE = "kube-system"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 
 
-def ebs_csi_configuration(settings: PlatformSettings) -> dict[str, Any]:
+def ebs_csi_configuration(system_pool: NodePoolSettings) -> dict[str, Any]:
     """Controller on the system pool; the node plugin runs everywhere so any pod can mount a volume."""
-    return {"controller": settings.system_pool.placement, "node": {"tolerateAllTaints": True}}
+    return {"controller": system_pool.placement, "node": {"tolerateAllTaints": True}}
 
 
 def default_storage_class_spec(reclaim_policy: str) -> dict[str, Any]:
@@ -37,23 +37,24 @@ def default_storage_class_spec(reclaim_policy: str) -> dict[str, Any]:
 class ClusterStorage(pulumi.ComponentResource):
     """Add-ons that need nodes to become healthy, so they are created after the system pool."""
 
-    def __init__(self, name: str, settings: PlatformSettings, cluster_name: pulumi.Input[str], oidc: OidcIdentity,
-                 k8s_provider: k8s.Provider, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, *, addon_versions: dict[str, str], system_pool: NodePoolSettings,
+                 reclaim_policy: str, cluster_name: pulumi.Input[str], oidc: OidcIdentity, k8s_provider: k8s.Provider,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:cluster:ClusterStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        versions = settings.cluster.addon_versions
+        versions = addon_versions
         ebs_role = ServiceAccountRole(f"{name}-ebs-csi", oidc, EBS_CSI_NAMESPACE, EBS_CSI_SERVICE_ACCOUNT,
                                       managed_policy_arns=[AWS_MANAGED + "service-role/AmazonEBSCSIDriverPolicy"],
                                       opts=child)
         ebs = aws.eks.Addon(f"{name}-ebs-csi", cluster_name=cluster_name, addon_name="aws-ebs-csi-driver",
                             addon_version=versions["aws-ebs-csi-driver"], service_account_role_arn=ebs_role.arn,
-                            configuration_values=json.dumps(ebs_csi_configuration(settings)),
+                            configuration_values=json.dumps(ebs_csi_configuration(system_pool)),
                             resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
                             opts=child)
         aws.eks.Addon(f"{name}-pod-identity-agent", cluster_name=cluster_name, addon_name="eks-pod-identity-agent",
                       addon_version=versions["eks-pod-identity-agent"], resolve_conflicts_on_create="OVERWRITE",
                       resolve_conflicts_on_update="OVERWRITE", opts=child)
-        spec = default_storage_class_spec(settings.cluster.volume_reclaim_policy)
+        spec = default_storage_class_spec(reclaim_policy)
         self.storage_class = k8s.storage.v1.StorageClass(
             f"{name}-gp3", **spec, opts=pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=[ebs]))
         self.storage_class_name = DEFAULT_STORAGE_CLASS

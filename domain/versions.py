@@ -48,6 +48,14 @@ CHARTS: dict[str, ChartPin] = {
     "kube-prometheus-stack": ChartPin(
         "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts", "v0.93.1"
     ),
+    # The Prometheus Operator CRDs on their own, for the same operator version as kube-prometheus-stack's
+    # appVersion (both charts at prometheus-community/helm-charts@cf408a29 carry appVersion v0.93.1).
+    "prometheus-operator-crds": ChartPin(
+        "prometheus-operator-crds", "31.0.1", "https://prometheus-community.github.io/helm-charts", "v0.93.1"
+    ),
+    # Resource metrics for CPU/memory HorizontalPodAutoscalers (kubernetes-sigs/metrics-server, tag
+    # metrics-server-helm-chart-3.13.1).
+    "metrics-server": ChartPin("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/", "0.8.1"),
     "keycloakx": ChartPin("keycloakx", "7.1.11", "https://codecentric.github.io/helm-charts", "26.5.6"),
     "mlflow": ChartPin("mlflow", "1.11.5", "https://community-charts.github.io/helm-charts", "3.15.1"),
     "zenml": ChartPin("zenml", "0.74.0", "oci://public.ecr.aws/zenml/zenml", "0.74.0"),

@@ -170,8 +170,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs):
         token, a = args.token, args.args
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{s}" for s in "abcd"]
-            return {"names": names, "zoneIds": [f"usw2-az{i}" for i in range(1, 5)], "id": self.region}
+            # As AWS answers for an account opted into a Local Zone: it sorts first unless filtered out.
+            zones = [(f"{self.region}-lax-1a", "opted-in"), *((f"{self.region}{s}", "opt-in-not-required") for s in "abcd")]
+            wanted = {tuple(f.get("values") or ()) for f in a.get("filters") or [] if f.get("name") == "opt-in-status"}
+            names = [n for n, status in zones if not wanted or any(status in values for values in wanted)]
+            return {"names": names, "zoneIds": [f"usw2-az{i}" for i in range(1, len(names) + 1)], "id": self.region}
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "userId": "AIDA0"}
         if token == "aws:index/getPartition:getPartition":

@@ -3,13 +3,15 @@
     python -m stacks.plan --stack dev             # readable plan
     python -m stacks.plan --stack prod --json     # everything below as JSON, every resource, secrets masked
     python -m stacks.plan --compare dev prod      # two stacks side by side
+    python -m stacks.plan --stack prod --settings # the effective settings (defaults resolved) as YAML
     python -m stacks.plan --stack prod --upgrade-to 1.35   # what a Kubernetes version bump changes
     python -m stacks.plan --project examples --stack dev   # a team project on its platform stack
 
-The plan shows resource counts, node pools, Helm releases, the policy pack's verdicts (with the
-stack's policy/config/<stack>.json), a monthly cost estimate and the deployment critical path.
-Needs no Pulumi CLI and no cloud credentials. Exit status: 0 ok, 1 a mandatory policy failed,
-2 invalid settings or unknown stack.
+The plan shows resource counts, node pools, Helm releases, the first-deploy check (everything that waits
+for ready pods has a node pool to run on, in create order), the policy pack's verdicts (with the stack's
+policy/config/<stack>.json), a monthly cost estimate and the deployment critical path.
+Needs no Pulumi CLI and no cloud credentials. Exit status: 0 ok, 1 a mandatory policy failed or something
+would wait forever on the first deploy, 2 invalid settings or unknown stack.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from components.gpu.report import TITLE as GPU_SECTION_TITLE
 from components.gpu.report import gpu_plan_section
-from domain.settings import SettingsError
+from domain.settings import PlatformSettings, SettingsError
+from domain.settings.loader import PROJECT, settings_from_config
 from domain.settings.node_pools import POOL_LABEL
 from domain.versions import kubernetes_release
 from stacks.offline import (
@@ -41,6 +46,7 @@ from stacks.review.changes import diff_plans, render_diff, roll_order
 from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate, project_estimate
 from stacks.review.critical_path import CriticalPath, critical_path
+from stacks.review.first_deploy import FirstDeployReport, first_deploy
 from stacks.review.verdicts import Verdicts, project_verdicts, stack_verdicts
 from stacks.review.zonal import render_zonal
 
@@ -105,19 +111,22 @@ def section(title: str, body: str) -> str:
 
 @dataclass
 class Review:
-    """What a reviewer needs besides the resources: verdicts, cost, critical path."""
+    """What a reviewer needs besides the resources: verdicts, cost, critical path, first deploy."""
 
     verdicts: Verdicts
     cost: CostReport
     path: CriticalPath
+    first_deploy: FirstDeployReport
 
 
 def review(ev: Evaluation) -> Review:
     if ev.project_dir is not None:
+        # A team project deploys onto the platform's running pools: the first deploy is the platform's.
         return Review(project_verdicts(ev.project_dir, ev.settings.environment, ev.resources),
-                      project_estimate(ev.settings, ev.resources), critical_path(ev.resources))
+                      project_estimate(ev.settings, ev.resources), critical_path(ev.resources), FirstDeployReport([]))
+    deploy = first_deploy(ev.resources)
     return Review(stack_verdicts(ev.stack, ev.settings.environment, ev.resources),
-                  estimate(ev.settings, ev.resources), critical_path(ev.resources))
+                  estimate(ev.settings, ev.resources), critical_path(ev.resources, deploy.scale_ups()), deploy)
 
 
 def money(x: float) -> str:
@@ -147,6 +156,14 @@ def render_path(p: CriticalPath) -> str:
             "(typical create times, stacks/review/critical_path.py)\n" + table(["starts", "takes", "type", "name"], rows))
 
 
+def render_first_deploy(d: FirstDeployReport) -> str:
+    rows = [["WAITS FOREVER" if v.stuck else "ok", v.waiter.type.rsplit(":", 1)[-1], v.waiter.name, v.runs_on]
+            for v in d.verdicts]
+    head = (f"{len(d.stuck)} of {len(d.verdicts)} resources that wait for ready pods would wait forever"
+            if d.stuck else f"all {len(d.verdicts)} resources that wait for ready pods have a node pool, in create order")
+    return head + " (stacks/review/first_deploy.py)\n" + table(["", "kind", "resource", "runs on"], rows)
+
+
 def render_text(ev: Evaluation, rv: Review) -> str:
     s = ev.settings
     counts = Counter(r.type for r in ev.resources if r.is_resource)
@@ -169,6 +186,8 @@ def render_text(ev: Evaluation, rv: Review) -> str:
     zonal = render_zonal(ev)
     if zonal:
         parts.append(section("Zonal volumes", zonal))
+    if ev.project_dir is None:
+        parts.append(section("First deploy", render_first_deploy(rv.first_deploy)))
     parts.append(section("Policy verdicts", render_verdicts(rv.verdicts)))
     parts.append(section("Cost estimate", render_cost(rv.cost)))
     parts.append(section("Deployment critical path", render_path(rv.path)))
@@ -191,6 +210,7 @@ def to_json(ev: Evaluation, rv: Review) -> dict[str, Any]:
         "resourceCount": sum(1 for r in ev.resources if r.is_resource),
         "nodePools": [p.model_dump(by_alias=True) for p in ev.settings.pools],
         "helmReleases": [dict(zip(["release", "chart", "version", "namespace", "pool"], row, strict=False)) for row in release_rows(ev)],
+        "firstDeploy": rv.first_deploy.as_dict(),
         "policy": rv.verdicts.as_dict(),
         "cost": rv.cost.as_dict(),
         "criticalPath": rv.path.as_dict(),
@@ -231,6 +251,17 @@ def compare_json(a: tuple[Evaluation, Review], b: tuple[Evaluation, Review]) -> 
             "settings": [{"key": k, ea.stack: x, eb.stack: y} for k, x, y in settings_diff(ea.settings, eb.settings)],
             "pools": [{"pool": n, ea.stack: x, eb.stack: y} for n, x, y in pools_side_by_side(ea.settings, eb.settings)],
             "cost": {ea.stack: ra.cost.as_dict(), eb.stack: rb.cost.as_dict()}}
+
+
+def effective_settings_yaml(settings: PlatformSettings, secret_keys: Iterable[str] = ()) -> str:
+    """The validated settings with every default resolved, as stack config spells them (YAML). Secret
+    config is never a setting: only its keys are listed, values masked."""
+    values = settings.model_dump(mode="json", by_alias=True, exclude={"project", "stack", "region"})
+    doc: dict[str, Any] = {"aws:region": settings.region, **{f"{PROJECT}:{k}": v for k, v in values.items()}}
+    doc.update({key: SECRET_MASK for key in sorted(secret_keys)})
+    header = (f"# Effective settings of stack '{settings.stack}': the defaults of environment {settings.environment} "
+              "(domain/settings/environments.py and the models) with the stack's config merged over them.\n")
+    return header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=120)
 
 
 def plan_project(project: str, stack: str) -> tuple[Evaluation, Review]:
@@ -275,9 +306,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="show how two stacks differ")
     parser.add_argument("--upgrade-to", metavar="VERSION",
                         help="show what bumping cluster.version to VERSION changes, replaces and rolls")
+    parser.add_argument("--settings", action="store_true",
+                        help="print the stack's effective settings (every default resolved) as YAML, secrets masked")
     parser.add_argument("--project", metavar="DIR", help="plan the team project in DIR (e.g. examples) instead")
     args = parser.parse_args(argv)
     try:
+        if args.settings:
+            config, secret_keys = read_stack_config(args.stack, path=args.config)
+            print(effective_settings_yaml(settings_from_config(args.stack, config, secret_keys), secret_keys), end="")
+            return 0
         if args.upgrade_to:
             print(upgrade_review(args.stack, args.upgrade_to, args.config), end="")
             return 0
@@ -298,10 +335,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
     else:
         print(render_text(ev, rv), end="")
+    status = 0
     if rv.verdicts.mandatory_failures:
         print(f"error: {len(rv.verdicts.mandatory_failures)} mandatory policy violations", file=sys.stderr)
-        return 1
-    return 0
+        status = 1
+    for v in rv.first_deploy.stuck:
+        print(f"error: first deploy: {v.waiter.name} ({v.waiter.type}) would wait forever: {v.runs_on}", file=sys.stderr)
+        status = 1
+    return status
 
 
 if __name__ == "__main__":

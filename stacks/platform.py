@@ -1,11 +1,17 @@
 """Composition of the platform: which components exist and how they depend on each other.
 
 Dependencies are explicit so that the deployment graph stays shallow: network -> cluster -> the
-system pool -> add-ons; other pools and add-ons do not wait on each other.
+system pool -> add-ons; other pools and add-ons do not wait on each other. Two rules of the first deploy
+(checked by stacks/review/first_deploy.py on every plan):
+- whatever waits for ready pods is created after a pool that can run them: its own pool's node group,
+  and Cluster Autoscaler as well when that pool starts at zero (`pool_capacity`);
+- whatever creates monitoring objects waits for the Prometheus Operator CRDs only (installed on their own
+  right after the cluster), never for kube-prometheus-stack, its Grafana database or RDS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -13,16 +19,21 @@ import pulumi_aws as aws
 
 from components.backup import PlatformBackup
 from components.cluster import EksCluster
+from components.cluster_access import access_grants
+from components.coredns import CoreDns
 from components.deploy_runner import DeployRunner
 from components.gpu import GpuStack
 from components.identity import OidcClient
 from components.keda import Keda
+from components.metrics_server import MetricsServer
+from components.monitoring_crds import PrometheusOperatorCrds
 from components.network import Network
 from components.node_pools import NodePools
 from components.observability import Observability
 from components.services import PlatformServices, make_oidc_clients
 from components.storage_class import ClusterStorage
 from domain.settings import PlatformSettings
+from domain.settings.node_pools import NodePoolSettings
 
 
 def platform_backup(settings: PlatformSettings, services: PlatformServices,
@@ -47,6 +58,8 @@ class Platform:
     storage: ClusterStorage
     gpu: GpuStack
     observability: Observability
+    monitoring_crds: PrometheusOperatorCrds
+    metrics_server: MetricsServer
     services: PlatformServices | None = None
     keda: Keda | None = None
     backup: PlatformBackup | None = None
@@ -70,14 +83,25 @@ def waits_for(*resources: pulumi.Resource) -> pulumi.ResourceTransformation:
     return add_dependencies
 
 
+def pool_capacity(pools: list[NodePoolSettings], groups: Mapping[str, pulumi.Resource],
+                  autoscaler: pulumi.Resource | None) -> dict[str, list[pulumi.Resource]]:
+    """Pool name -> what a pod pinned to the pool waits for on the first deploy: the pool's node group, and
+    Cluster Autoscaler when the pool starts with no node (minSize 0), since only it can add one."""
+    return {p.name: [groups[p.name], *([autoscaler] if p.min_size == 0 and autoscaler is not None else [])]
+            for p in pools}
+
+
 def build_platform(settings: PlatformSettings) -> Platform:
     aws_provider = aws.Provider("aws", region=settings.region,
                                 default_tags={"tags": settings.resource_tags})
     with_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
 
     network = Network("network", settings.network, settings.cluster_name, opts=with_aws)
-    cluster = EksCluster("cluster", settings, network.vpc_id, network.private_subnet_ids,
-                         network.public_subnet_ids, opts=with_aws)
+    cluster = EksCluster("cluster", settings.cluster, cluster_name=settings.cluster_name,
+                         protect=settings.protect_stateful_resources, tags=settings.resource_tags,
+                         access=access_grants(settings), vpc_id=network.vpc_id,
+                         private_subnet_ids=network.private_subnet_ids,
+                         public_subnet_ids=network.public_subnet_ids, opts=with_aws)
     # CI reaches the private API from inside the VPC; created with the cluster in a first deploy (README).
     runner = DeployRunner("ci-runner", settings.ci, settings.cluster_name, settings.region, network.vpc_id,
                           network.private_subnet_ids, cluster.node_security_group_id,
@@ -89,8 +113,23 @@ def build_platform(settings: PlatformSettings) -> Platform:
     # Add-ons run on the system pool: wait for it, and only for it.
     after_system = pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider},
                                           depends_on=[system_pool], transformations=[waits_for(system_pool)])
-    storage = ClusterStorage("storage", settings, cluster.name, cluster.oidc, cluster.k8s_provider,
+    CoreDns("coredns", cluster_name=cluster.name, version=settings.cluster.addon_versions["coredns"],
+            system_pool=settings.system_pool, opts=after_system)
+    storage = ClusterStorage("storage", addon_versions=settings.cluster.addon_versions,
+                             system_pool=settings.system_pool, reclaim_policy=settings.cluster.volume_reclaim_policy,
+                             cluster_name=cluster.name, oidc=cluster.oidc, k8s_provider=cluster.k8s_provider,
                              opts=after_system)
+    # Nothing else that creates monitoring objects waits for the monitoring stack: only for these CRDs.
+    crds = PrometheusOperatorCrds("monitoring-crds", protect=settings.protect_stateful_resources,
+                                  depends_on=[cluster.eks], opts=pulumi.ResourceOptions(
+                                      providers={"kubernetes": cluster.k8s_provider}))
+    monitoring_crds = [crds.release]
+    metrics_server = MetricsServer("metrics-server", system_pool=settings.system_pool, opts=after_system)
+    # GPU layer: PriorityClasses, Cluster Autoscaler, gpu-operator, team namespaces (components/gpu). It waits
+    # for the system pool and the CRDs of its ServiceMonitors, never for monitoring or a database.
+    gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=monitoring_crds, opts=after_system)
+    capacity = pool_capacity(settings.pools, node_pools.groups,
+                             gpu.autoscaler.release if gpu.autoscaler is not None else None)
     # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
     oidc_clients = make_oidc_clients(settings, opts=with_aws)
     # MLOps services (components/services), first their shared storage (KMS, RDS, bootstrap namespace) and
@@ -98,27 +137,26 @@ def build_platform(settings: PlatformSettings) -> Platform:
     services = PlatformServices(
         "services", settings, oidc=cluster.oidc, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
         private_subnet_ids=network.private_subnet_ids, node_security_group_id=cluster.node_security_group_id,
-        node_groups=node_pools.groups,
+        node_groups=capacity,
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider}))
     # Monitoring: its pods run on the monitoring pool and keep data on gp3-encrypted volumes, so the
-    # Helm release waits for both (namespace, secrets and dashboards do not), and for Grafana's database
-    # (its bootstrap Job runs on the monitoring pool). Grafana logs in via Keycloak.
+    # Helm release waits for both (namespace, secrets and dashboards do not), for its CRDs (the chart's own
+    # are off) and for Grafana's database (its bootstrap Job runs on the monitoring pool). Grafana logs in
+    # via Keycloak.
     controller = services.ingress_controller.release if services.ingress_controller is not None else None
     observability = Observability(
         "observability", settings, storage_class_name=storage.storage_class_name,
         grafana_oidc=oidc_clients.get("grafana"), grafana_database=services.grafana_database(),
         ingress_controller=controller, vpc_cidr=network.vpc_cidr,
-        release_depends_on=[node_pools.groups[settings.observability.pool], storage.storage_class],
+        release_depends_on=[*capacity[settings.observability.pool], storage.storage_class, *monitoring_crds],
         opts=after_system)
-    # GPU layer: PriorityClasses, Cluster Autoscaler, gpu-operator, team namespaces (components/gpu).
-    # The monitoring release installs the ServiceMonitor CRD the DCGM and autoscaler ServiceMonitors need.
-    gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=[observability.release], opts=after_system)
-    # Keycloak, MLflow, ZenML, lakeFS: each service's pods wait for their own node pool only.
-    services.deploy_services(oidc_clients, monitoring_depends_on=[observability.release])
+    # Keycloak, MLflow, ZenML, lakeFS: each service's pods wait for their own node pool only, their
+    # ServiceMonitors for the CRDs.
+    services.deploy_services(oidc_clients, monitoring_depends_on=monitoring_crds)
     backup = platform_backup(settings, services, opts=with_aws)
     # KEDA (system pool): serving scales on Prometheus and SQS; its ServiceMonitors need the monitoring CRDs.
     keda = Keda("keda", system_pool=settings.system_pool, region=settings.region, oidc=cluster.oidc,
                 vpc_cidr=network.vpc_cidr, replicas=2 if settings.is_production else 1,
-                depends_on=[observability.release], opts=after_system)
-    return Platform(settings, network, cluster, node_pools, storage, gpu, observability,
+                depends_on=monitoring_crds, opts=after_system)
+    return Platform(settings, network, cluster, node_pools, storage, gpu, observability, crds, metrics_server,
                     services=services, oidc_clients=oidc_clients, keda=keda, runner=runner, backup=backup)

@@ -52,7 +52,7 @@ from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from domain.settings import PlatformSettings
 from domain.settings.gpu import autoscaler_image
-from domain.settings.node_pools import NodePoolSettings
+from domain.settings.node_pools import NodePoolSettings, node_group_name_prefix
 from domain.versions import CHARTS, split_image
 
 AUTOSCALER_NAMESPACE = "kube-system"
@@ -110,9 +110,11 @@ def autoscaler_policy(cluster_name: str, region: str, account_id: str, partition
 
 
 def node_group_pattern(cluster_name: str, pool: NodePoolSettings) -> str:
-    """Regex matching the ASG of a pool's managed node group (`eks-<cluster>-<pool>-<timestamp>...-<uuid>`)."""
+    """Regex matching the ASGs of a pool's managed node groups (`eks-<cluster>-<pool>[-azN]-<timestamp>...-<uuid>`;
+    perAz pools have a group per AZ)."""
     # Cluster and pool names are letters, digits and '-' (validated), none of them special outside [].
-    return f"{cluster_name}-{pool.name}-[0-9]{{14,}}"
+    prefix = node_group_name_prefix(cluster_name, pool.name, "(-az[0-9]+)?" if pool.per_az else "")
+    return f"{prefix}[0-9]{{14,}}"
 
 
 def pool_priority(pool: NodePoolSettings) -> int:
@@ -161,7 +163,7 @@ def autoscaler_args(settings: PlatformSettings) -> dict[str, str]:
 
 def autoscaler_values(settings: PlatformSettings, role_arn: pulumi.Input[str]) -> dict[str, Any]:
     """Helm values of the cluster-autoscaler chart (every key exists in the pinned chart's values.yaml)."""
-    replicas = settings.gpu.autoscaler.replica_count(settings.environment)
+    replicas = settings.gpu.autoscaler.replicas
     image = autoscaler_image(settings.cluster.version)
     if image is None:  # settings validation rejects this first
         raise ValueError(f"no Cluster Autoscaler pin for Kubernetes {settings.cluster.version}")

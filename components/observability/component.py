@@ -86,7 +86,7 @@ class Observability(pulumi.ComponentResource):
                  ingress_controller: pulumi.Resource | None = None, vpc_cidr: str | None = None,
                  release_depends_on: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:observability:Observability", name, None, opts)
-        obs = settings.observability.for_environment(settings.environment)
+        obs = settings.observability
         ns = MONITORING_NAMESPACE
         self.namespace_name = ns
         # node-exporter needs hostNetwork, hostPID and host paths: the namespace enforces PSS privileged.
@@ -123,7 +123,7 @@ class Observability(pulumi.ComponentResource):
                                          parent=self, depends_on=ns_ready))
             database_ready = list(db.ready)
 
-        grafana_replicas = obs.grafana.replicas or 1
+        grafana_replicas = obs.grafana.replicas
         if grafana_replicas > 1 and database is None:
             why = ("observability.grafana.database is sqlite" if obs.grafana.database == "sqlite"
                    else "the stack has no PostgreSQL instance (no enabled Keycloak, MLflow or lakeFS)")

@@ -176,7 +176,7 @@ def grafana_values(settings: PlatformSettings, obs: ObservabilitySettings, pool:
 
 def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilitySettings, storage_class: str,
                                  secrets: GrafanaSecrets, grafana_replicas: int) -> dict[str, Any]:
-    """Values of the pinned kube-prometheus-stack chart. `obs` must be resolved (`for_environment`)."""
+    """Values of the pinned kube-prometheus-stack chart."""
     pool = settings.pool(obs.pool)
     if pool is None:  # settings validation rejects this first; keep the component honest on its own
         raise ValueError(f"observability.pool '{obs.pool}' is not an enabled node pool")
@@ -218,11 +218,11 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
     }
     if receiver_secrets(alerting):
         alertmanager_spec["secrets"] = [RECEIVER_SECRET]  # mounted at /etc/alertmanager/secrets/<name>/
-    if (prom.replicas or 1) > 1:
+    if prom.replicas > 1:
         # Zones only: each replica's zonal EBS volume already pins it to its AZ.
         prometheus_spec["topologySpreadConstraints"] = zone_spread(
             {"app.kubernetes.io/name": "prometheus", "prometheus": PROMETHEUS_NAME}, per_node=False)
-    if (am.replicas or 1) > 1:
+    if am.replicas > 1:
         alertmanager_spec["topologySpreadConstraints"] = zone_spread(
             {"app.kubernetes.io/name": "alertmanager", "alertmanager": ALERTMANAGER_NAME}, per_node=False)
 
@@ -230,7 +230,8 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
     # scraping them only yields permanently-down targets and alerts that never clear.
     eks_hidden = {"enabled": False}
     return {
-        "crds": {"enabled": True, "upgradeJob": {**on_pool}},
+        # The Prometheus Operator CRDs come from their own release (components/monitoring_crds.py).
+        "crds": {"enabled": False},
         "defaultRules": {"create": True, "rules": {
             "etcd": False, "kubeControllerManager": False, "kubeSchedulerAlerting": False,
             "kubeSchedulerRecording": False, "kubeProxy": False, "windows": False,
@@ -250,12 +251,12 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
         },
         "prometheus": {
             "prometheusSpec": prometheus_spec,
-            "podDisruptionBudget": {"enabled": (prom.replicas or 1) > 1, "minAvailable": 1},
+            "podDisruptionBudget": {"enabled": prom.replicas > 1, "minAvailable": 1},
         },
         "alertmanager": {
             "alertmanagerSpec": alertmanager_spec,
             "config": alertmanager_config(alerting),
-            "podDisruptionBudget": {"enabled": (am.replicas or 1) > 1, "minAvailable": 1},
+            "podDisruptionBudget": {"enabled": am.replicas > 1, "minAvailable": 1},
         },
         "grafana": grafana_values(settings, obs, pool, secrets, grafana_replicas),
         "kube-state-metrics": {

@@ -57,7 +57,8 @@ class ServiceContext:
     # The bootstrap namespace and master-credential Secrets: what every AppDatabase waits for.
     bootstrap_ready: Sequence[pulumi.Resource] = ()
     databases: dict[str, DatabaseServer] = field(default_factory=dict)  # by service name
-    node_groups: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    # Pool name -> what makes the pool schedulable (its node group; Cluster Autoscaler too when it starts at zero).
+    node_groups: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
     ingress_controller: pulumi.Resource | None = None
     # What a release waits for when it creates ServiceMonitors (the Prometheus Operator CRDs).
     monitoring: Sequence[pulumi.Resource] = ()
@@ -85,12 +86,11 @@ class ServiceContext:
         return self.settings.client_namespaces(name, self.platform)
 
     def replicas(self, name: str) -> int:
-        return self.settings.replicas(name, self.platform)
+        return self.settings.service(name).replicas
 
     def nodes_ready(self, name: str) -> list[pulumi.Resource]:
-        """What a service's pods wait for: the node group of its pool."""
-        group = self.node_groups.get(self.settings.pool_name(name, self.platform))
-        return [group] if group is not None else []
+        """What a service's pods wait for: its pool's node group (and the autoscaler, for a pool at zero)."""
+        return list(self.node_groups.get(self.settings.pool_name(name, self.platform), ()))
 
     def release_after(self, name: str) -> list[pulumi.Resource]:
         """What a service's Helm release waits for besides its own Secrets and database."""

@@ -222,7 +222,9 @@ class AppDatabase(pulumi.ComponentResource):
             name,
             metadata={"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "mlplatform"}},
             spec=api_fields(spec),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[app_secret, script, *prerequisites, *depends_on],
+            # The instance comes with the host input; the ingress rule that lets the nodes reach it does not.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[app_secret, script, instance.client_access,
+                                                                 *prerequisites, *depends_on],
                                         replace_on_changes=["spec"], delete_before_replace=True))
         self.register_outputs({"user": user, "databases": self.databases})
 

@@ -104,7 +104,7 @@ class PlatformServices(pulumi.ComponentResource):
 
     def __init__(self, name: str, settings: PlatformSettings, *, oidc: OidcIdentity,
                  vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: Sequence[pulumi.Input[str]],
-                 node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, pulumi.Resource],
+                 node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, Sequence[pulumi.Resource]],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:services:PlatformServices", name, None, opts)
         services = settings.services
@@ -133,10 +133,9 @@ class PlatformServices(pulumi.ComponentResource):
         if services.enabled_services:
             self._storage(name, vpc_id, private_subnet_ids, node_security_group_id, account_id)
         if needs_controller:
-            system_group = node_groups.get(settings.system_pool.name)
             self.ingress_controller = LoadBalancerController(
                 f"{name}-alb-controller", settings, oidc=oidc, vpc_id=vpc_id, account_id=account_id,
-                depends_on=[system_group] if system_group is not None else [], opts=child)
+                depends_on=list(node_groups.get(settings.system_pool.name, ())), opts=child)
 
     def _storage(self, name: str, vpc_id: pulumi.Input[str], private_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], account_id: pulumi.Output[str]) -> None:
@@ -156,12 +155,11 @@ class PlatformServices(pulumi.ComponentResource):
                                          opts=child)
         bootstrap_ready = self._bootstrap_ready
         bootstrap_ready.append(bootstrap_ns)
-        shape = services.database.resolved(settings.environment)
         for plan in database_plan(services):
             def rds(key: str, engine: Engine, restore: RestoreSettings | None = None, source: str = "") -> RdsInstance:
                 return RdsInstance(
                     f"{name}-{key}-db", engine=engine, identifier=rds_identifier(settings.cluster_name, key),
-                    shape=shape, settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
+                    settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
                     client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
                     log_retention_days=settings.cluster.log_retention_days, restore=restore,
                     source_identifier=source, opts=child)
@@ -204,11 +202,10 @@ class PlatformServices(pulumi.ComponentResource):
         pool = self._settings.pool(pool_name)
         if pool is None:  # settings validation rejects this first
             raise ValueError(f"observability.pool '{pool_name}' is not an enabled node pool")
-        group = self._node_groups.get(pool_name)
         database = AppDatabase(
             f"{self._name}-grafana-db", server=self._instance_servers[instance], user=GRAFANA_DB_USER,
             databases=[GRAFANA_DB_NAME], namespace=BOOTSTRAP_NAMESPACE, placement=pool.placement,
-            prerequisites=self._bootstrap_ready, depends_on=[group] if group is not None else [],
+            prerequisites=self._bootstrap_ready, depends_on=list(self._node_groups.get(pool_name, ())),
             opts=pulumi.ResourceOptions(parent=self))
         return database.connection()
 

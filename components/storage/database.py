@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from domain.settings.services import DatabaseSettings, DatabaseShape, RestoreSettings
+from domain.settings.services import DatabaseSettings, RestoreSettings
 from domain.versions import DATABASE_ENGINES
 
 from .names import bounded_name
@@ -87,29 +87,29 @@ def final_snapshot_identifier(identifier: str) -> str:
     return bounded_name([identifier, "final"], 255)
 
 
-def instance_args(spec: EngineSpec, shape: DatabaseShape, settings: DatabaseSettings, protect: bool) -> dict:
+def instance_args(spec: EngineSpec, settings: DatabaseSettings, protect: bool) -> dict:
     """The size, safety and lifecycle arguments of aws.rds.Instance, as a pure function of settings."""
     return {
         "engine": spec.engine,
         "engine_version": DATABASE_ENGINES[spec.engine],
         "auto_minor_version_upgrade": True,
         "allow_major_version_upgrade": False,
-        "instance_class": shape.instance_class,
+        "instance_class": settings.instance_class,
         "allocated_storage": settings.allocated_storage_gib,
         "max_allocated_storage": settings.max_allocated_storage_gib,
         "storage_type": "gp3",
         "storage_encrypted": True,
-        "multi_az": shape.multi_az,
+        "multi_az": settings.multi_az,
         "publicly_accessible": False,
         "port": spec.port,
-        "backup_retention_period": shape.backup_retention_days,
+        "backup_retention_period": settings.backup_retention_days,
         "backup_window": BACKUP_WINDOW,
         "maintenance_window": MAINTENANCE_WINDOW,
         "copy_tags_to_snapshot": True,
         "delete_automated_backups": not protect,
         "deletion_protection": protect,
         "skip_final_snapshot": not protect,
-        "performance_insights_enabled": shape.performance_insights,
+        "performance_insights_enabled": settings.performance_insights,
         "enabled_cloudwatch_logs_exports": list(spec.log_exports),
         "ca_cert_identifier": "rds-ca-rsa2048-g1",
         "apply_immediately": not protect,
@@ -137,8 +137,8 @@ class RdsInstance(pulumi.ComponentResource):
 
     address: pulumi.Output[str]
 
-    def __init__(self, name: str, *, engine: Engine, identifier: str, shape: DatabaseShape,
-                 settings: DatabaseSettings, vpc_id: pulumi.Input[str], subnet_ids: Sequence[pulumi.Input[str]],
+    def __init__(self, name: str, *, engine: Engine, identifier: str, settings: DatabaseSettings,
+                 vpc_id: pulumi.Input[str], subnet_ids: Sequence[pulumi.Input[str]],
                  client_security_group_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str], protect: bool,
                  log_retention_days: int, restore: RestoreSettings | None = None, source_identifier: str = "",
                  opts: pulumi.ResourceOptions | None = None):
@@ -155,7 +155,9 @@ class RdsInstance(pulumi.ComponentResource):
         self.security_group = aws.ec2.SecurityGroup(
             name, name=identifier, vpc_id=vpc_id, description=f"{engine} {identifier}: clients are the cluster's nodes",
             tags={"Name": identifier}, opts=child)
-        aws.vpc.SecurityGroupIngressRule(
+        # Clients (the bootstrap Jobs first) wait for this rule as well as for the instance: without it their
+        # connections time out.
+        self.client_access = aws.vpc.SecurityGroupIngressRule(
             f"{name}-from-nodes", security_group_id=self.security_group.id, ip_protocol="tcp",
             from_port=self.port, to_port=self.port, referenced_security_group_id=client_security_group_id,
             description="Database port from the EKS cluster security group (all managed nodes)", opts=child)
@@ -170,7 +172,7 @@ class RdsInstance(pulumi.ComponentResource):
         self.master_password = random.RandomPassword(
             f"{name}-master", length=40, special=False, opts=child).result
 
-        args = instance_args(self.spec, shape, settings, protect)
+        args = instance_args(self.spec, settings, protect)
         master_password: pulumi.Output[str] = pulumi.Output.secret(self.master_password)
         self.instance = aws.rds.Instance(
             name,
@@ -181,7 +183,7 @@ class RdsInstance(pulumi.ComponentResource):
             vpc_security_group_ids=[self.security_group.id],
             parameter_group_name=parameter_group.name,
             kms_key_id=kms_key_arn,
-            performance_insights_kms_key_id=kms_key_arn if shape.performance_insights else None,
+            performance_insights_kms_key_id=kms_key_arn if settings.performance_insights else None,
             final_snapshot_identifier=final_snapshot_identifier(identifier) if protect else None,
             **args,
             opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect, depends_on=log_groups),

@@ -33,7 +33,7 @@ def check_principal_arns(value: list[str]) -> list[str]:
 
 
 class ClusterSettings(Settings):
-    name: str = ""  # empty: "mlplatform-<environment>"
+    name: str = ""  # the loader sets "mlplatform-<stack>" when config leaves it empty
     version: str = KUBERNETES_VERSION
     endpoint_public_access: bool = False
     public_access_cidrs: list[str] = Field(default_factory=list)

@@ -56,7 +56,7 @@ class AutoscalerSettings(Settings):
     enabled: bool = True
     # priority: spot and on-demand CPU pools before GPU pools, then least-waste among equals.
     expander: Literal["priority", "least-waste"] = "priority"
-    replicas: int | None = Field(default=None, ge=1, le=3)  # None: 1 in dev, 2 in staging and prod
+    replicas: int = Field(default=2, ge=1, le=3)
     scale_down_unneeded_time: str = "10m"
     scale_down_delay_after_add: str = "10m"
     scale_down_utilization_threshold: float = Field(default=0.5, gt=0, le=1)
@@ -71,11 +71,6 @@ class AutoscalerSettings(Settings):
         if not _DURATION.match(value):
             raise ValueError(f"'{value}' is not a duration. Fix: use a Go duration such as 10m, 90s or 1h.")
         return value
-
-    def replica_count(self, environment: str) -> int:
-        if self.replicas is not None:
-            return self.replicas
-        return 1 if environment == "dev" else 2
 
 
 class TeamQuota(Protocol):
@@ -99,8 +94,6 @@ class GpuFleet(Protocol):
 class GpuPlatform(GpuFleet, Protocol):
     """What the GPU checks read of the platform besides the fleet."""
 
-    @property
-    def environment(self) -> str: ...
     @property
     def is_production(self) -> bool: ...
     @property
@@ -156,7 +149,7 @@ class GpuSettings(Settings):
             problems.append(
                 f"{ns}:gpu.smokeTest: the smoke test needs an enabled GPU pool and the gpu-operator. "
                 "Fix: set smokeTest to false, or add a GPU pool (and keep operatorEnabled true).")
-        if platform.is_production and self.autoscaler.enabled and self.autoscaler.replica_count(platform.environment) < 2:
+        if platform.is_production and self.autoscaler.enabled and self.autoscaler.replicas < 2:
             problems.append(
                 f"{ns}:gpu.autoscaler.replicas: prod runs 2 Cluster Autoscaler replicas (leader election) so that "
                 "scaling survives a node loss. Fix: set replicas to 2 or remove the override.")

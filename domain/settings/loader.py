@@ -157,6 +157,9 @@ def load_settings(stack: str, config: Mapping[str, Any], region: str | None = No
 
     data = deep_merge(DEFAULTS[environment], {k: v for k, v in config.items() if k in CONFIG_KEYS})
     data.update({"stack": stack, "environment": environment, "project": PROJECT})
+    cluster = data.get("cluster", {})
+    if isinstance(cluster, dict) and not cluster.get("name"):  # (a copy: DEFAULTS stay untouched)
+        data["cluster"] = {**cluster, "name": f"{PROJECT}-{stack}"}
     if secret_keys is not None:
         data["secretConfigKeys"] = frozenset(secret_keys)
     if region:
@@ -177,6 +180,19 @@ def _parse(value: Any) -> Any:
     return value
 
 
+def settings_from_config(stack: str, raw: Mapping[str, Any], secret: Iterable[str]) -> PlatformSettings:
+    """Validate a stack's config as the engine hands it over: full keys (`mlplatform:nodePools`, `aws:region`)
+    to JSON strings, and the full keys of its secret values."""
+    prefix = f"{PROJECT}:"
+    # Secret config that is not a setting (the alerting receivers' webhook URLs, routing keys...) stays out
+    # of the settings: only its name is passed on, components read the value as a Pulumi secret.
+    secret_keys = {k[len(prefix):] for k in secret if k.startswith(prefix)} - set(CONFIG_KEYS)
+    config = {k[len(prefix):]: _parse(v) for k, v in raw.items()
+              if k.startswith(prefix) and k[len(prefix):] not in secret_keys}
+    region = _parse(raw["aws:region"]) if "aws:region" in raw else None
+    return load_settings(stack, config, region, secret_keys=secret_keys)
+
+
 def settings_from_pulumi_config() -> PlatformSettings:
     """Read the running stack's config and validate it. Raises SettingsError before any resource exists."""
     import pulumi
@@ -184,12 +200,5 @@ def settings_from_pulumi_config() -> PlatformSettings:
 
     raw: dict[str, Any] = dict(runtime_config.get_config_env())
     raw.update(runtime_config.CONFIG.get())
-    prefix = f"{PROJECT}:"
     secret = set(runtime_config.get_config_secret_keys_env()) | {k for k in raw if runtime_config.is_config_secret(k)}
-    # Secret config that is not a setting (the alerting receivers' webhook URLs, routing keys...) stays out
-    # of the settings: only its name is passed on, components read the value as a Pulumi secret.
-    secret_keys = {k[len(prefix):] for k in secret if k.startswith(prefix)} - set(CONFIG_KEYS)
-    config = {k[len(prefix):]: _parse(v) for k, v in raw.items()
-              if k.startswith(prefix) and k[len(prefix):] not in secret_keys}
-    region = pulumi.Config("aws").get("region")
-    return load_settings(pulumi.get_stack(), config, region, secret_keys=secret_keys)
+    return settings_from_config(pulumi.get_stack(), raw, secret)

@@ -38,6 +38,26 @@ AMI_TYPES = (
     *NVIDIA_AMI_TYPES,
 )
 
+# EKS node group names are at most 63 characters; a name prefix gets the AWS provider's unique suffix
+# (terraform-plugin-sdk helper/id: UniqueIdSuffixLength = 26).
+NODE_GROUP_NAME_MAX = 63
+UNIQUE_SUFFIX_LENGTH = 26
+
+
+def zonal_suffix(zone_index: int) -> str:
+    """The name suffix of a perAz pool's node group in its zone_index-th AZ ("-az1", ...)."""
+    return f"-az{zone_index + 1}"
+
+
+def node_group_name_prefix(cluster_name: str, pool_name: str, suffix: str = "") -> str:
+    """The name prefix of a pool's managed node group (components/node_pools.py); `suffix`: zonal_suffix."""
+    return f"{cluster_name}-{pool_name}{suffix}-"
+
+
+def node_group_name_fits(cluster_name: str, pool_name: str, suffix: str = "") -> bool:
+    return len(node_group_name_prefix(cluster_name, pool_name, suffix)) + UNIQUE_SUFFIX_LENGTH <= NODE_GROUP_NAME_MAX
+
+
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")

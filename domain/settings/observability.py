@@ -1,15 +1,14 @@
 """Monitoring stack settings: kube-prometheus-stack on the monitoring pool, alert thresholds, the inference SLO.
 
-Sizes left unset (None) take the environment's default from ENVIRONMENT_DEFAULTS: dev is small and
-short-lived, prod keeps a month of data on large volumes with two replicas. `for_environment` returns
-the settings with every default filled in; components use only that.
+Sizes and replicas default per environment (environments.py, merged in before validation): dev is small
+and short-lived, prod keeps a month of data on large volumes with two replicas.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from pydantic import Field, field_validator
 
@@ -35,8 +34,6 @@ class ObservabilityPlatform(Protocol):
     @property
     def project(self) -> str: ...
     @property
-    def environment(self) -> str: ...
-    @property
     def is_production(self) -> bool: ...
     @property
     def pools(self) -> list[NodePoolSettings]: ...
@@ -48,50 +45,30 @@ class ObservabilityPlatform(Protocol):
     def settings_keys(self) -> Collection[str]: ...
     def pool(self, name: str) -> NodePoolSettings | None: ...
 
-# Per-environment defaults of the fields left unset in config (camelCase, like stack config).
-ENVIRONMENT_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
-    "dev": {
-        "prometheus": {"retentionDays": 3, "storageGib": 20, "replicas": 1, "cpu": "250m", "memoryGib": 2},
-        "alertmanager": {"replicas": 1, "storageGib": 2},
-        "grafana": {"replicas": 1},
-    },
-    "staging": {
-        "prometheus": {"retentionDays": 15, "storageGib": 50, "replicas": 2, "cpu": "500m", "memoryGib": 4},
-        "alertmanager": {"replicas": 2, "storageGib": 5},
-        "grafana": {"replicas": 1},
-    },
-    "prod": {
-        "prometheus": {"retentionDays": 30, "storageGib": 200, "replicas": 2, "cpu": "1", "memoryGib": 8},
-        "alertmanager": {"replicas": 2, "storageGib": 10},
-        "grafana": {"replicas": 2},
-    },
-}
-
-
 class PrometheusSettings(Settings):
-    retention_days: int | None = Field(default=None, ge=1, le=730)
-    storage_gib: int | None = Field(default=None, ge=10, le=16384)
-    replicas: int | None = Field(default=None, ge=1, le=5)
-    cpu: str | None = None  # CPU request, Kubernetes quantity
-    memory_gib: int | None = Field(default=None, ge=1, le=512)  # memory request and limit
+    retention_days: int = Field(default=30, ge=1, le=730)
+    storage_gib: int = Field(default=200, ge=10, le=16384)
+    replicas: int = Field(default=2, ge=1, le=5)
+    cpu: str = "1"  # CPU request, Kubernetes quantity
+    memory_gib: int = Field(default=8, ge=1, le=512)  # memory request and limit
     scrape_interval_seconds: int = Field(default=30, ge=5, le=300)
 
     @property
     def retention_size_gb(self) -> int:
         """Size-based retention at 80% of the volume, so the TSDB stops growing before the volume fills."""
-        return max(1, int((self.storage_gib or 0) * 0.8))
+        return max(1, int(self.storage_gib * 0.8))
 
 
 class AlertmanagerSettings(Settings):
-    replicas: int | None = Field(default=None, ge=1, le=5)
-    storage_gib: int | None = Field(default=None, ge=1, le=1024)
+    replicas: int = Field(default=2, ge=1, le=5)
+    storage_gib: int = Field(default=10, ge=1, le=1024)
     retention_hours: int = Field(default=120, ge=1, le=8760)
 
 
 class GrafanaSettings(Settings):
     # More than one replica needs a shared database (sessions live in Grafana's database); without one
     # the component runs a single replica and says so.
-    replicas: int | None = Field(default=None, ge=1, le=5)
+    replicas: int = Field(default=2, ge=1, le=5)
     # postgres: a `grafana` database and user on the services' PostgreSQL instance (shared layout: the
     # shared instance; per_service: Keycloak's, else MLflow's, else lakeFS's). sqlite: a per-pod file,
     # one replica only. With no PostgreSQL instance in the stack, Grafana falls back to sqlite.
@@ -372,24 +349,9 @@ class ObservabilitySettings(Settings):
     # Namespaces of the MLOps services on the services health dashboard.
     service_namespaces: list[str] = Field(default_factory=lambda: ["keycloak", "mlflow", "zenml", "lakefs"])
 
-    def for_environment(self, environment: str) -> ObservabilitySettings:
-        """These settings with every unset size taken from the environment's defaults."""
-        defaults = ENVIRONMENT_DEFAULTS[environment]
-        updates: dict[str, Any] = {}
-        for section, values in defaults.items():
-            current: Settings = getattr(self, section)
-            fill = {}
-            for alias, value in values.items():
-                field = _field_name(type(current), alias)
-                if getattr(current, field) is None:
-                    fill[field] = value
-            updates[section] = current.model_copy(update=fill)
-        return self.model_copy(update=updates)
-
     def problems(self, platform: ObservabilityPlatform) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""
         key = f"{platform.project}:observability"
-        effective = self.for_environment(platform.environment)
         problems: list[str] = []
         pool = platform.pool(self.pool)
         if pool is None:
@@ -409,20 +371,20 @@ class ObservabilitySettings(Settings):
                 f"{platform.project}:nodePools[{pool.name}].perAz: Prometheus and Alertmanager keep zonal EBS volumes on "
                 f"pool '{pool.name}', which is one node group across every AZ: a replaced node can come back in another "
                 "AZ and leave them Pending. Fix: set perAz to true (a node group per AZ, the default of kind monitoring).")
-        prometheus, alertmanager = effective.prometheus, effective.alertmanager
+        prometheus, alertmanager = self.prometheus, self.alertmanager
         if platform.is_production:
             for section, replicas in (("prometheus", prometheus.replicas), ("alertmanager", alertmanager.replicas)):
-                if (replicas or 0) < 2:
+                if replicas < 2:
                     problems.append(
                         f"{key}.{section}.replicas: prod runs {section} with {replicas} replica, so one node "
                         f"drain or AZ loss blinds monitoring. Fix: set it to 2 or more (or remove the override)."
                     )
-            if (prometheus.retention_days or 0) < PROD_MIN_RETENTION_DAYS:
+            if prometheus.retention_days < PROD_MIN_RETENTION_DAYS:
                 problems.append(
                     f"{key}.prometheus.retentionDays: prod keeps {prometheus.retention_days} day(s) of metrics, too "
                     f"little to investigate an incident after a weekend. Fix: set it to {PROD_MIN_RETENTION_DAYS} or more."
                 )
-            most = max(prometheus.replicas or 1, alertmanager.replicas or 1)
+            most = max(prometheus.replicas, alertmanager.replicas)
             if pool is not None and pool.max_size < most:
                 problems.append(
                     f"{platform.project}:nodePools[{pool.name}].maxSize: the monitoring pool holds at most "
@@ -439,10 +401,10 @@ class ObservabilitySettings(Settings):
         return problems
 
     def _grafana_problems(self, key: str, platform: ObservabilityPlatform) -> list[str]:
-        grafana = self.for_environment(platform.environment).grafana
+        grafana = self.grafana
         problems: list[str] = []
         if platform.is_production:
-            if (grafana.replicas or 0) < 2:
+            if grafana.replicas < 2:
                 problems.append(
                     f"{key}.replicas: prod runs Grafana with {grafana.replicas} replica, so a node drain logs every "
                     "user out and takes dashboards down. Fix: set it to 2 or more (or remove the override).")
@@ -491,9 +453,3 @@ class ObservabilitySettings(Settings):
                             "Fix: remove it from selector and groupBy.")
         return problems
 
-
-def _field_name(model: type[Settings], alias: str) -> str:
-    for name, field in model.model_fields.items():
-        if field.alias == alias or name == alias:
-            return name
-    raise KeyError(f"{model.__name__} has no field {alias}")

@@ -13,7 +13,13 @@ from .base import Settings, SettingsError
 from .cluster import CiSettings, ClusterSettings
 from .gpu import GpuSettings
 from .network import MAX_AZS, NetworkSettings
-from .node_pools import NodePoolSettings
+from .node_pools import (
+    NODE_GROUP_NAME_MAX,
+    UNIQUE_SUFFIX_LENGTH,
+    NodePoolSettings,
+    node_group_name_fits,
+    zonal_suffix,
+)
 from .observability import ObservabilitySettings
 from .services import ServicesSettings
 from .teams import TeamSettings
@@ -111,6 +117,7 @@ class PlatformSettings(Settings):
                     f"{ns}:nodePools[{pool.name}].releaseVersion: AMI release {pool.release_version} is built for "
                     f"Kubernetes {pool.release_minor}, but cluster.version is {self.cluster.version}. Fix: set the "
                     f"release_version of a {self.cluster.version} AMI, or remove it when bumping cluster.version.")
+        problems += self.node_group_name_problems()
         problems += self.gpu.problems(self)
         problems += [p for team in self.teams for p in team.problems(self)]
         names = [t.name for t in self.teams]
@@ -126,6 +133,33 @@ class PlatformSettings(Settings):
                          f"observability.alerting.receivers[].secretKey, or remove it (pulumi config rm {ns}:{key})."
                          for key in unread]
         return problems
+
+    def node_group_name_problems(self) -> list[str]:
+        """Each pool's node group is named `<cluster>-<pool>[-azN]-` + a 26-character suffix, at most 63 in all.
+        Too long for the system pool (always there): the cluster name is at fault; else the pools that overflow."""
+        budget = NODE_GROUP_NAME_MAX - UNIQUE_SUFFIX_LENGTH - 2  # characters left for cluster and pool names
+
+        def suffix(pool: NodePoolSettings) -> str:
+            return zonal_suffix(self.network.az_count - 1) if pool.per_az else ""
+
+        too_long = [p.name for p in self.pools if not node_group_name_fits(self.cluster_name, p.name, suffix(p))]
+        if not too_long:
+            return []
+        why = (f"an EKS node group name is `<cluster>-<pool>-` plus a {UNIQUE_SUFFIX_LENGTH}-character unique "
+               f"suffix, at most {NODE_GROUP_NAME_MAX} characters, so cluster and pool names share {budget}")
+        cluster = self.cluster_name
+        by_name = {p.name: p for p in self.pools}
+        system = next((p.name for p in self.pools if p.kind == "system"), "system")
+        if system in too_long:
+            longest = max(too_long, key=lambda n: len(n) + len(suffix(by_name[n])))
+            key = "cluster.name" if self.cluster.name else "cluster.name (default mlplatform-<stack>)"
+            return [f"{self.project}:{key}: '{cluster}' ({len(cluster)} characters) is too long for node pools "
+                    f"{too_long}: {why}. Fix: set cluster.name to at most "
+                    f"{budget - len(longest) - len(suffix(by_name[longest]))} characters."]
+        return [f"{self.project}:nodePools[{pool}].name: '{pool}' is too long for cluster '{cluster}': {why} "
+                f"(perAz groups add '-azN'). Fix: shorten the pool name to at most "
+                f"{budget - len(cluster) - len(suffix(by_name[pool]))} characters, or cluster.name."
+                for pool in too_long]
 
     def access_problems(self) -> list[str]:
         """CI must reach the API, and every IAM principal gets exactly one access entry."""

@@ -10,15 +10,14 @@ Config lives under `mlplatform:services`, for example:
       zenml: {enabled: false}
       database: {layout: per_service}    # default: shared (one PostgreSQL instance + one MySQL)
 
-Defaults that differ per environment (instance class, backup retention, Multi-AZ, replicas) are
-resolved by the methods below from `PlatformSettings.environment`, so a stack only sets overrides.
+Defaults that differ per environment (instance class, backup retention, Multi-AZ, replicas) come from
+environments.py, merged in before validation, so a stack only sets overrides.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from pydantic import Field, field_validator, model_validator
@@ -58,8 +57,6 @@ class ServicesPlatform(Protocol):
     @property
     def project(self) -> str: ...
     @property
-    def environment(self) -> str: ...
-    @property
     def is_production(self) -> bool: ...
     @property
     def pools(self) -> list[NodePoolSettings]: ...
@@ -68,23 +65,6 @@ class ServicesPlatform(Protocol):
     def pool(self, name: str) -> NodePoolSettings | None: ...
 
 
-@dataclass(frozen=True)
-class DatabaseShape:
-    """The resolved size and safety of every RDS instance of a stack."""
-
-    instance_class: str
-    backup_retention_days: int
-    multi_az: bool
-    performance_insights: bool
-
-
-# Per-environment database defaults: dev is cheap, staging mirrors prod's safety, prod is HA.
-DATABASE_DEFAULTS: dict[str, DatabaseShape] = {
-    "dev": DatabaseShape("db.t4g.micro", backup_retention_days=1, multi_az=False, performance_insights=False),
-    # Performance Insights is not offered on the smallest burstable classes: on from db.m7g in prod.
-    "staging": DatabaseShape("db.t4g.small", backup_retention_days=7, multi_az=False, performance_insights=False),
-    "prod": DatabaseShape("db.m7g.large", backup_retention_days=30, multi_az=True, performance_insights=True),
-}
 PROD_MIN_BACKUP_DAYS = 7
 
 
@@ -135,7 +115,7 @@ class ServiceSettings(Settings):
     enabled: bool = True
     # Node pool name; empty picks the dedicated pool (auth/mlops) if configured, else `cpu`.
     pool: str = ""
-    replicas: int | None = Field(default=None, ge=1, le=10)  # None: 2 in prod, 1 elsewhere
+    replicas: int = Field(default=2, ge=1, le=10)
     ingress: IngressSettings = Field(default_factory=IngressSettings)
     # Namespaces (besides monitoring and the ALB) allowed to reach the service, e.g. team namespaces.
     allow_from_namespaces: list[str] = Field(default_factory=list)
@@ -217,12 +197,13 @@ class DatabaseSettings(Settings):
     # shared: one PostgreSQL instance for Keycloak, MLflow and lakeFS (a database and user each) and
     # one MySQL instance for ZenML. per_service: one instance per service (more isolation, more cost).
     layout: Literal["shared", "per_service"] = "shared"
-    instance_class: str = ""  # empty: per-environment default (DATABASE_DEFAULTS)
+    instance_class: str = "db.m7g.large"
     allocated_storage_gib: int = Field(default=20, ge=20, le=65536)
     max_allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
-    backup_retention_days: int | None = Field(default=None, ge=1, le=35)
-    multi_az: bool | None = None
-    performance_insights: bool | None = None
+    backup_retention_days: int = Field(default=30, ge=1, le=35)
+    multi_az: bool = True
+    # Performance Insights is not offered on the smallest burstable classes (db.t4g.micro, db.t4g.small).
+    performance_insights: bool = True
     restores: list[RestoreSettings] = Field(
         default_factory=list,
         description="Database restores: each creates a new instance from a snapshot or a point in time and moves "
@@ -231,7 +212,7 @@ class DatabaseSettings(Settings):
     @field_validator("instance_class")
     @classmethod
     def _valid_class(cls, value: str) -> str:
-        if value and not _INSTANCE_CLASS.match(value):
+        if not _INSTANCE_CLASS.match(value):
             raise ValueError(f"'{value}' is not an RDS instance class. Fix: use a class such as db.t4g.small or db.m7g.large.")
         return value
 
@@ -243,17 +224,6 @@ class DatabaseSettings(Settings):
 
     def restore_of(self, instance: str) -> RestoreSettings | None:
         return next((r for r in self.restores if r.instance == instance), None)
-
-    def resolved(self, environment: str) -> DatabaseShape:
-        """Instance class, backup retention, Multi-AZ and Performance Insights for an environment."""
-        defaults = DATABASE_DEFAULTS[environment]
-        return DatabaseShape(
-            instance_class=self.instance_class or defaults.instance_class,
-            backup_retention_days=self.backup_retention_days or defaults.backup_retention_days,
-            multi_az=defaults.multi_az if self.multi_az is None else self.multi_az,
-            performance_insights=(defaults.performance_insights if self.performance_insights is None
-                                  else self.performance_insights),
-        )
 
 
 class BucketSettings(Settings):
@@ -304,10 +274,6 @@ class ServicesSettings(Settings):
         teams = [t.name for t in platform.teams] if name in TEAM_CLIENT_SERVICES else []
         return list(dict.fromkeys([*self.service(name).allow_from_namespaces, *teams]))
 
-    def replicas(self, name: str, platform: ServicesPlatform) -> int:
-        configured = self.service(name).replicas
-        return configured if configured is not None else (2 if platform.is_production else 1)
-
     # Cross-section checks ------------------------------------------------------------------------------
 
     def database_instances(self) -> list[str]:
@@ -351,12 +317,12 @@ class ServicesSettings(Settings):
                     f"{key}: pool '{pool_name}' is a {what} pool; {name} is a stateful, long-running service and must "
                     f"not run on gpu, spot, system or monitoring nodes. Fix: set {key} to one of {available} "
                     "(or add a dedicated on-demand pool such as 'auth' or 'mlops').")
-            if platform.is_production and self.replicas(name, platform) < 2:
+            if platform.is_production and self.service(name).replicas < 2:
                 problems.append(
                     f"{ns}.{name}.replicas: prod runs every service with at least 2 replicas so that a node drain "
                     "does not take it down. Fix: set replicas to 2 or more (or remove the override).")
         if platform.is_production:
-            db = self.database.resolved("prod")
+            db = self.database
             if not db.multi_az:
                 problems.append(f"{ns}.database.multiAz: prod databases must be Multi-AZ to survive an AZ outage. "
                                 "Fix: remove the override (it defaults to true in prod).")

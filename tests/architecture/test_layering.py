@@ -38,7 +38,8 @@ def sources() -> dict[str, Path]:
 
 
 def imported_modules(name: str, path: Path) -> set[str]:
-    """Absolute names of the modules a file imports (relative imports resolved)."""
+    """Absolute names a file imports (relative imports resolved): `from a import b` gives a.b, which is the
+    module a.b, or the name b of module a (import_graph keeps the longest prefix that is a module)."""
     is_package = path.name == "__init__.py"
     package = name if is_package else name.rpartition(".")[0]
     out: set[str] = set()
@@ -51,8 +52,6 @@ def imported_modules(name: str, path: Path) -> set[str]:
                 anchor = package.split(".")
                 anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join([*anchor, base] if base else anchor)
-            out.add(base)
-            # `from package import module` imports the module too.
             out |= {f"{base}.{alias.name}" for alias in node.names}
     return out
 
@@ -135,5 +134,4 @@ def test_relative_imports_resolve(tmp_path):
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     (pkg / "mod.py").write_text("from .base import X\nfrom . import other\nfrom ..top import Y\n")
-    assert imported_modules("a.pkg.mod", pkg / "mod.py") == {
-        "a.pkg.base", "a.pkg.base.X", "a.pkg", "a.pkg.other", "a.top", "a.top.Y"}
+    assert imported_modules("a.pkg.mod", pkg / "mod.py") == {"a.pkg.base.X", "a.pkg.other", "a.top.Y"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from components.cluster import coredns_configuration
+from components.coredns import coredns_configuration
 from components.iam import irsa_trust_policy
 from components.storage_class import default_storage_class_spec, ebs_csi_configuration
 from domain.settings import load_settings
@@ -28,7 +28,6 @@ def test_control_plane_inputs(stack_eval):
     assert c["version"] == "1.34"
     assert c["vpcCniOptions"]["enableNetworkPolicy"] is True
     assert c["vpcCniOptions"]["addonVersion"] == EKS_ADDONS["vpc-cni"]
-    assert c["corednsAddonOptions"]["version"] == EKS_ADDONS["coredns"]
     assert c["kubeProxyAddonOptions"]["version"] == EKS_ADDONS["kube-proxy"]
     assert c["name"] == s.cluster_name
     # Every stack file keeps the API private: CI reaches it from its runner inside the VPC.
@@ -37,8 +36,25 @@ def test_control_plane_inputs(stack_eval):
         assert c["deletionProtection"] is True
 
 
-def test_coredns_tolerates_the_system_taint(stack_eval):
-    cfg = cluster_of(stack_eval)["corednsAddonOptions"]["configurationValues"]
+def test_coredns_is_not_created_inside_the_cluster_component(stack_eval):
+    """Contract with pulumi-eks (nodejs/eks/cluster/cluster.ts, `corednsExplicitlyEnabled`): the component
+    creates the coredns add-on itself when `enabled` is true or `configurationValues` is set, before any node
+    group exists, and waits for it forever. Only `enabled: false` (with skipDefaultNodeGroup) creates none."""
+    options = cluster_of(stack_eval)["corednsAddonOptions"]
+    assert options["enabled"] is False
+    assert "configurationValues" not in options
+    assert cluster_of(stack_eval)["skipDefaultNodeGroup"] is True
+
+
+def test_coredns_is_its_own_add_on_after_the_system_pool(stack_eval):
+    (addon,) = [a for a in stack_eval.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "coredns"]
+    assert addon.inputs["addonVersion"] == EKS_ADDONS["coredns"]
+    assert addon.inputs["resolveConflictsOnCreate"] == "OVERWRITE"
+    system = [g for g in stack_eval.of_type("eks:index:ManagedNodeGroup") if g.inputs["labels"]["node-pool"] == "system"]
+    assert system[0].urn in addon.dependencies
+    cfg = json.loads(addon.inputs["configurationValues"])
+    assert cfg["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
+    assert cfg["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
     assert {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in cfg["tolerations"]
     assert cfg["nodeSelector"] == {"node-pool": "system"}
     assert cfg["replicaCount"] >= 2
@@ -84,7 +100,7 @@ def test_default_storage_class_is_encrypted_gp3(stack_eval):
 def test_pure_builders():
     s = load_settings("dev", {})
     assert default_storage_class_spec("Retain")["reclaim_policy"] == "Retain"
-    assert ebs_csi_configuration(s)["controller"]["tolerations"][0]["key"] == "CriticalAddonsOnly"
+    assert ebs_csi_configuration(s.system_pool)["controller"]["tolerations"][0]["key"] == "CriticalAddonsOnly"
     assert coredns_configuration(s.system_pool, 2)["replicaCount"] == 2
 
 

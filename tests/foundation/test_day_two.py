@@ -99,12 +99,13 @@ def test_upgrading_prod_replaces_nothing_and_leaves_data_alone(prod_upgrade):
     assert not diff.added and not diff.removed and not diff.replaced
     assert [c.name for c in diff.changed if c.type in STATEFUL_TYPES] == []
     (cluster,) = diff.of_type("eks:index:Cluster")
-    assert set(cluster.keys) == {"version", "kubeProxyAddonOptions", "corednsAddonOptions"}
+    assert set(cluster.keys) == {"version", "kubeProxyAddonOptions"}
     # Every node group of every pool is upgraded, and only its version changes.
     groups = diff.of_type(MANAGED_NODE_GROUP)
     assert len(groups) == len(after.of_type(MANAGED_NODE_GROUP)) == 4 + 3  # monitoring: one group per AZ
     assert {c.keys for c in groups} == {("version",)}
-    assert {c.name for c in diff.changed} - {c.name for c in groups} == {"cluster", "gpu-autoscaler"}
+    # CoreDNS is its own add-on (components/coredns.py), pinned per Kubernetes version like kube-proxy.
+    assert {c.name for c in diff.changed} - {c.name for c in groups} == {"cluster", "gpu-autoscaler", "coredns"}
 
 
 def test_upgrading_rolls_the_system_pool_first(prod_upgrade):
@@ -123,7 +124,7 @@ def test_a_new_stack_creates_its_pools_in_parallel():
 
 def test_the_upgrade_review_prints_the_figures():
     text = upgrade_review("dev", NEXT)
-    assert "Kubernetes 1.34 -> 1.35: 8 resources updated (0 replaced), 0 added, 0 removed" in text
+    assert "Kubernetes 1.34 -> 1.35: 9 resources updated (0 replaced), 0 added, 0 removed" in text
     assert "1. pools-system" in text
     assert "not verified" in text  # the carried-over pins are visible
 

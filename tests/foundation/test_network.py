@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from components.network import flow_logs_policy, nat_gateway_count, subnet_tags
+from components.network import AVAILABILITY_ZONE_FILTERS, flow_logs_policy, nat_gateway_count, subnet_tags
 from domain.settings.network import NetworkSettings
 from tests.conftest import evaluate_stack
 
@@ -31,6 +31,7 @@ def test_subnets_and_nat_per_stack(stack_eval):
     public = [r for r in subnets if "kubernetes.io/role/elb" in r.inputs["tags"]]
     private = [r for r in subnets if "kubernetes.io/role/internal-elb" in r.inputs["tags"]]
     assert len(public) == len(private) == s.network.az_count
+    # Regular AZs only: the mocks answer like an account opted into a Local Zone (which sorts first).
     assert {r.inputs["availabilityZone"] for r in private} == {f"us-west-2{c}" for c in "abc"[: s.network.az_count]}
     for r in subnets:
         assert r.inputs["tags"][f"kubernetes.io/cluster/{s.cluster_name}"] == "shared"
@@ -56,3 +57,7 @@ def test_every_aws_resource_is_tagged_through_the_provider():
         else provider.inputs["defaultTags"]["tags"]
     assert tags["environment"] == "dev" and tags["managed-by"] == "pulumi"
     assert provider.inputs["region"] == "us-west-2"
+
+
+def test_availability_zones_exclude_local_and_wavelength_zones():
+    assert AVAILABILITY_ZONE_FILTERS == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]

@@ -96,6 +96,17 @@ def test_gpu_pools_are_matched_by_node_group_name():
     assert not re.search(pattern, asg("mlplatform-staging", "gpu"))
 
 
+def test_per_az_pools_are_matched_in_every_zone():
+    s = settings("prod")
+    monitoring = next(p for p in s.pools if p.name == "monitoring")
+    assert monitoring.per_az
+    pattern = node_group_pattern(s.cluster_name, monitoring)
+    for zone in ("-az1", "-az3"):
+        assert re.search(pattern, asg("mlplatform-prod", "monitoring" + zone))
+    assert not re.search(node_group_pattern(s.cluster_name, next(p for p in s.pools if p.name == "gpu")),
+                         asg("mlplatform-prod", "gpu-az1"))
+
+
 def test_priorities_are_rendered_as_yaml_with_integer_keys():
     v = autoscaler_values(settings("dev"), ROLE_ARN)
     doc = yaml.safe_load(v["expanderPriorities"])

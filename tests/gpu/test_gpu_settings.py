@@ -34,7 +34,7 @@ def test_defaults_need_no_gpu_config_and_define_no_teams(stack):
     assert s.teams == []
     assert s.gpu.mig_strategy == "none" and s.gpu.time_slicing_replicas == 1
     assert s.gpu.operator_enabled and s.gpu.autoscaler.enabled and not s.gpu.smoke_test
-    assert s.gpu.autoscaler.replica_count(s.environment) == (1 if stack == "dev" else 2)
+    assert s.gpu.autoscaler.replicas == (1 if stack == "dev" else 2)
     assert gpu_quota_report(s) == GpuQuotaReport(0, gpu_capacity(s), False)
 
 
@@ -167,7 +167,7 @@ def test_smoke_test_needs_a_gpu_pool_and_the_operator():
 def test_prod_keeps_two_autoscaler_replicas():
     (problem,) = problems_of("prod", gpu={"autoscaler": {"replicas": 1}})
     assert problem.startswith("mlplatform:gpu.autoscaler.replicas: ")
-    assert settings("dev", gpu={"autoscaler": {"replicas": 1}}).gpu.autoscaler.replica_count("dev") == 1
+    assert settings("dev", gpu={"autoscaler": {"replicas": 1}}).gpu.autoscaler.replicas == 1
 
 
 def test_autoscaler_image_must_match_the_cluster_minor():

@@ -249,14 +249,17 @@ def test_monitoring_dependency_turns_on_the_service_monitors():
     assert monitoring.urn not in autoscaler.dependencies
 
 
-def test_the_monitoring_release_turns_on_the_service_monitors(stack_eval):
+def test_the_monitoring_crds_turn_on_the_service_monitors(stack_eval):
+    """The GPU layer waits for the Prometheus Operator CRDs only, never for kube-prometheus-stack."""
+    (crds,) = [r for r in stack_eval.of_type(RELEASE) if r.inputs["chart"] == "prometheus-operator-crds"]
     (monitoring,) = [r for r in stack_eval.of_type(RELEASE) if r.inputs["chart"] == "kube-prometheus-stack"]
     operator, autoscaler = release(stack_eval, "gpu-operator"), release(stack_eval, "cluster-autoscaler")
     assert operator.inputs["values"]["dcgmExporter"]["serviceMonitor"]["enabled"] is True
     (monitor,) = [r for r in stack_eval.resources if r.inputs.get("kind") == "ServiceMonitor"
                   and r.inputs["metadata"]["name"] == "cluster-autoscaler"]
-    assert monitoring.urn in operator.dependencies and monitoring.urn in monitor.dependencies
-    assert monitoring.urn not in autoscaler.dependencies
+    assert crds.urn in operator.dependencies and crds.urn in monitor.dependencies
+    assert crds.urn not in autoscaler.dependencies
+    assert not {monitoring.urn} & (operator.all_dependencies | monitor.all_dependencies)
 
 
 def test_without_monitoring_the_service_monitors_stay_off():

@@ -104,6 +104,10 @@ CORPUS: list[tuple[str, dict[str, Any], str, str]] = [
     ("dev", {"network": {"azCount": 5}}, "mlplatform:network.azCount", "less than or equal to 3"),
     ("prod", {"network": {"natGateways": "single"}}, "mlplatform:network.natGateways", "NAT gateway per AZ"),
     # cluster -------------------------------------------------------------------------------------------
+    ("dev", {"cluster": {"name": "ml-platform-research-cluster-eu"}}, "mlplatform:cluster.name",
+     "Fix: set cluster.name to at most 21 characters"),
+    ("dev", {"nodePools": [{"name": "gpu-inference-a100-large", "kind": "gpu", "minSize": 0, "maxSize": 1}]},
+     "mlplatform:nodePools[gpu-inference-a100-large].name", "shorten the pool name to at most 21 characters"),
     ("dev", {"cluster": {"version": "1.33"}}, "mlplatform:cluster", "cluster.addonVersions.kube-proxy"),
     ("dev", {"cluster": {"version": "1.35", "addonVersions": {"kube-proxy": "v1.34.1-eksbuild.2"}}},
      "mlplatform:cluster", "is built for Kubernetes 1.34"),

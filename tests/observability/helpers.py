@@ -18,7 +18,7 @@ def stack_settings(stack: str, **config: Any) -> PlatformSettings:
 
 def observability(stack: str, **config: Any):
     settings = stack_settings(stack, **config)
-    return settings, settings.observability.for_environment(settings.environment)
+    return settings, settings.observability
 
 
 def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:

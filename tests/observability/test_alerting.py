@@ -132,7 +132,7 @@ def test_alertmanager_keys_exist_upstream(with_receivers):
 
     config = {"alerting": ALERTING} if with_receivers else {}
     settings = stack_settings("prod", observability=config)
-    values = kube_prometheus_stack_values(settings, settings.observability.for_environment("prod"), "gp3-encrypted",
+    values = kube_prometheus_stack_values(settings, settings.observability, "gp3-encrypted",
                                           GrafanaSecrets(admin=SecretRef("grafana-admin", "admin-password")), 2)
     assert problems("kube-prometheus-stack", values) == []
     spec = values["alertmanager"]["alertmanagerSpec"]

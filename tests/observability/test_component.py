@@ -20,7 +20,6 @@ ON_MONITORING_POOL = (
     "prometheusOperator",
     "prometheusOperator.admissionWebhooks.patch",
     "prometheusOperator.admissionWebhooks.deployment",
-    "crds.upgradeJob",
     "kube-state-metrics",
     "grafana",
 )
@@ -176,15 +175,24 @@ def test_release_waits_for_the_monitoring_pool_the_storage_class_and_its_secrets
     assert {*zones, "pools-system", "storage-gp3", "observability-namespace", "observability-grafana-admin"} <= deps
 
 
-def test_gpu_monitors_wait_for_the_release_that_installs_their_crds():
+def test_monitoring_crds_come_from_their_own_release_which_everything_monitored_waits_for():
     evaluation = evaluate_stack("dev")
     by_urn = evaluation.by_urn()
-    ours = evaluation.named(RELEASE).urn
-    others = [r for r in evaluation.of_type("kubernetes:helm.sh/v3:Release") if r.urn != ours]
+    ours = evaluation.named(RELEASE)
+    assert ours.inputs["values"]["crds"] == {"enabled": False}
+    (crds,) = [r for r in evaluation.of_type("kubernetes:helm.sh/v3:Release") if r.name == "monitoring-crds"]
+    assert crds.inputs["version"] == CHARTS["prometheus-operator-crds"].version
+    # The CRDs are the operator version kube-prometheus-stack ships (both charts' appVersion).
+    assert CHARTS["prometheus-operator-crds"].app_version == CHARTS["kube-prometheus-stack"].app_version
+    assert crds.inputs["values"]["crds"]["annotations"] == {"helm.sh/resource-policy": "keep"}
+    others = [r for r in evaluation.of_type("kubernetes:helm.sh/v3:Release") if r.urn != ours.urn]
     gpu_operator = [r for r in others if r.inputs.get("chart") == "gpu-operator"]
     assert gpu_operator, "the dev stack has a GPU pool, so the gpu-operator is installed"
-    for r in gpu_operator:
-        assert ours in r.all_dependencies, [by_urn[u].name for u in r.all_dependencies]
+    for r in [ours, *gpu_operator]:
+        assert crds.urn in r.all_dependencies, [by_urn[u].name for u in r.all_dependencies]
+        assert ours.urn not in r.all_dependencies
+    monitors = [r for r in evaluation.resources if r.inputs.get("apiVersion", "").startswith("monitoring.coreos.com/")]
+    assert monitors and all(crds.urn in r.all_dependencies for r in monitors)
 
 
 def test_dashboards_are_config_maps_the_grafana_sidecar_picks_up(stack):

@@ -114,7 +114,8 @@ def test_the_monitoring_release_waits_for_its_database_and_no_other_add_on(stack
     waited = [by_urn[u] for u in waits_on(ev.resources, release.urn)]
     assert job(ev, "services-grafana-db") in waited
     assert [r for r in waited if r.type == RDS and r.inputs["engine"] == "postgres"]
-    assert not [r for r in waited if r.type == HELM], "no Helm release before the monitoring one"
+    before = {r.inputs["chart"] for r in waited if r.type == HELM}
+    assert before == {"prometheus-operator-crds"}, "no Helm release but its CRDs before the monitoring one"
     pools = {r.inputs["labels"]["node-pool"] for r in waited if r.type == "eks:index:ManagedNodeGroup"}
     assert pools == {"system", "monitoring"}
     assert not [r for r in waited if r.type == RDS and r.inputs["engine"] == "mysql"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domain.settings import SettingsError
-from domain.settings.observability import ENVIRONMENT_DEFAULTS, ObservabilitySettings
+from domain.settings.environments import DEFAULTS
+from domain.settings.observability import ObservabilitySettings
 
 from .helpers import STACKS, observability, stack_settings
 
@@ -19,7 +20,7 @@ def problems_of(stack: str, **config) -> list[str]:
 @pytest.mark.parametrize("stack", STACKS)
 def test_environment_defaults_fill_every_size(stack):
     _, obs = observability(stack)
-    for section, defaults in ENVIRONMENT_DEFAULTS[stack].items():
+    for section, defaults in DEFAULTS[stack]["observability"].items():
         resolved = getattr(obs, section)
         for alias in defaults:
             assert resolved.model_dump(by_alias=True)[alias] == defaults[alias], (section, alias)

@@ -26,7 +26,7 @@ def all_values(stack: str, ingress: bool = False, monitors: bool = False) -> dic
     """chart -> values of every builder for a stack."""
     s = with_ingress(stack) if ingress else settings(stack)
     where = s.services.pool_for("mlflow", s).placement
-    replicas = s.services.replicas("mlflow", s)
+    replicas = s.services.mlflow.replicas
     return {
         "keycloak": ("keycloakx", keycloak.keycloak_values(s, db_host="db.example.internal", db_port=5432,
                                                           placement=where, replicas=replicas, service_monitor=monitors)),

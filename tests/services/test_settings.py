@@ -20,8 +20,8 @@ def test_defaults_run_everything_on_the_cpu_pool() -> None:
     assert s.services.enabled_services == ["keycloak", "mlflow", "zenml", "lakefs"]
     assert {s.services.pool_name(n, s) for n in s.services.enabled_services} == {"cpu"}
     assert not s.services.any_ingress
-    assert s.services.replicas("keycloak", s) == 1
-    assert settings("prod").services.replicas("keycloak", settings("prod")) == 2
+    assert s.services.keycloak.replicas == 1
+    assert settings("prod").services.keycloak.replicas == 2
 
 
 def test_dedicated_pools_are_used_when_configured() -> None:
@@ -97,7 +97,7 @@ def test_unknown_keys_are_rejected() -> None:
 def test_database_layout_and_shape() -> None:
     s = settings("staging", services={"database": {"layout": "per_service", "instanceClass": "db.t4g.medium"}})
     assert s.services.database.layout == "per_service"
-    assert s.services.database.resolved("staging").instance_class == "db.t4g.medium"
+    assert s.services.database.instance_class == "db.t4g.medium"
     (problem,) = problems(services={"database": {"instanceClass": "t4g.medium"}})
     assert problem.startswith("mlplatform:services.database.instanceClass:")
 

@@ -339,8 +339,10 @@ def test_service_monitors_wait_for_the_monitoring_crds() -> None:
     plain = evaluate_stack("dev")
     monitored = evaluate_stack("dev", {"services": {"serviceMonitors": True}})
     for ev, expected in ((plain, False), (monitored, True)):
+        (crds,) = [r for r in ev.of_type(RELEASE) if r.inputs["chart"] == "prometheus-operator-crds"]
         (monitoring,) = [r for r in ev.of_type(RELEASE) if r.inputs["namespace"] == "monitoring"]
         for namespace, release in service_releases(ev).items():
-            assert (monitoring.urn in release.all_dependencies) is expected, namespace
+            assert (crds.urn in release.all_dependencies) is expected, namespace
+            assert monitoring.urn not in release.all_dependencies, namespace  # never the monitoring stack
             if namespace in ("keycloak", "mlflow"):
                 assert release.inputs["values"]["serviceMonitor"]["enabled"] is expected

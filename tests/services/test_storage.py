@@ -17,7 +17,7 @@ from components.storage.database import (
     rds_identifier,
 )
 from components.storage.names import bounded_name, partition
-from domain.settings.services import BucketSettings, DatabaseSettings
+from domain.settings.services import BucketSettings
 from domain.versions import DATABASE_ENGINES
 
 from .helpers import settings
@@ -114,8 +114,7 @@ def test_rds_identifiers() -> None:
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_instance_arguments_per_environment(stack: str) -> None:
     s = settings(stack)
-    shape = s.services.database.resolved(s.environment)
-    args = instance_args(engine_spec("postgres"), shape, s.services.database, s.protect_stateful_resources)
+    args = instance_args(engine_spec("postgres"), s.services.database, s.protect_stateful_resources)
     assert args["storage_encrypted"] is True and args["publicly_accessible"] is False
     assert args["engine_version"] == DATABASE_ENGINES["postgres"] and args["port"] == 5432
     expected = {"dev": ("db.t4g.micro", 1, False), "staging": ("db.t4g.small", 7, False),
@@ -136,6 +135,5 @@ def test_engine_specs_force_tls() -> None:
 
 
 def test_database_overrides() -> None:
-    db = DatabaseSettings(instance_class="db.r7g.large", backup_retention_days=14, multi_az=False)
-    shape = db.resolved("dev")
-    assert (shape.instance_class, shape.backup_retention_days, shape.multi_az) == ("db.r7g.large", 14, False)
+    db = settings("dev", services={"database": {"instanceClass": "db.r7g.large", "backupRetentionDays": 14}}).services.database
+    assert (db.instance_class, db.backup_retention_days, db.multi_az) == ("db.r7g.large", 14, False)

@@ -51,7 +51,8 @@ def test_every_stack_installs_keda_on_the_system_pool(stack):
     assert values["operator"]["replicaCount"] == (2 if stack == "prod" else 1)
     role_arn = values["podIdentity"]["aws"]["irsa"]["roleArn"]
     assert ev.outputs["kedaOperatorRoleArn"] == role_arn
-    # Its ServiceMonitors need the monitoring CRDs: the release waits for kube-prometheus-stack.
+    # Its ServiceMonitors need the monitoring CRDs: the release waits for them, not for kube-prometheus-stack.
+    crds = next(r for r in ev.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("chart") == "prometheus-operator-crds")
     monitoring = next(r for r in ev.of_type("kubernetes:helm.sh/v3:Release")
                       if r.inputs.get("chart") == "kube-prometheus-stack")
-    assert monitoring.urn in release.all_dependencies
+    assert crds.urn in release.all_dependencies and monitoring.urn not in release.all_dependencies

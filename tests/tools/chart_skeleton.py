@@ -210,6 +210,8 @@ RULES: dict[str, Chart] = {
                                           "ServiceAccount.",
         },
     ),
+    "metrics-server": Chart(open_names=("nodeSelector", "resources")),
+    "prometheus-operator-crds": Chart(open_names=("annotations",)),
     "aws-load-balancer-controller": Chart(
         open_names=SERVICE_OPEN_NAMES,
         open={
