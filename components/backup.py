@@ -41,10 +41,10 @@ def vault_lock_args(lock: VaultLockSettings) -> dict[str, Any]:
     return args
 
 
-def plan_rule(settings: BackupSettings, environment: str, vault_name: pulumi.Input[str],
+def plan_rule(settings: BackupSettings, vault_name: pulumi.Input[str],
               copy_vault_arn: pulumi.Input[str] | None) -> dict[str, Any]:
     """The daily rule: retention in the vault and in the copy."""
-    days = settings.retention(environment)
+    days = settings.retention_days
     rule: dict[str, Any] = {
         "rule_name": "daily",
         "target_vault_name": vault_name,
@@ -83,14 +83,14 @@ class LockedVault(pulumi.ComponentResource):
 class PlatformBackup(pulumi.ComponentResource):
     """The backup plan of a stack over `resources` (ARNs of RDS instances and S3 buckets)."""
 
-    def __init__(self, name: str, settings: BackupSettings, *, environment: str, region: str, vault_name: str,
+    def __init__(self, name: str, settings: BackupSettings, *, vault_name: str,
                  account_id: pulumi.Input[str], resources: Sequence[pulumi.Input[str]], protect: bool,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:backup:PlatformBackup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.vault = LockedVault(f"{name}-vault", vault_name=vault_name, account_id=account_id,
                                  lock=settings.vault_lock, region=None, protect=protect, opts=child)
-        target = settings.copy_target(environment, region)
+        target = settings.copy_to
         copy_arn: pulumi.Input[str] | None = None
         if target is not None and target.region:
             self.copy_vault: LockedVault | None = LockedVault(
@@ -106,7 +106,7 @@ class PlatformBackup(pulumi.ComponentResource):
                                                     policy_arn=AWS_MANAGED + policy, opts=child)
                        for policy in BACKUP_ROLE_POLICIES]
         self.plan = aws.backup.Plan(f"{name}-plan", name=vault_name,
-                                    rules=[plan_rule(settings, environment, self.vault.name, copy_arn)], opts=child)
+                                    rules=[plan_rule(settings, self.vault.name, copy_arn)], opts=child)
         self.selection = aws.backup.Selection(
             f"{name}-selection", name="databases-and-buckets", plan_id=self.plan.id, iam_role_arn=role.arn,
             resources=list(resources), opts=pulumi.ResourceOptions(parent=self, depends_on=attachments))

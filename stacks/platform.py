@@ -39,14 +39,14 @@ from domain.settings.node_pools import NodePoolSettings
 def platform_backup(settings: PlatformSettings, services: PlatformServices,
                     opts: pulumi.ResourceOptions) -> PlatformBackup | None:
     """AWS Backup of the services' databases (restored ones and the originals they replaced) and buckets."""
-    if not settings.backup.is_enabled(settings.environment) or services.account_id is None:
+    if not settings.backup.enabled or services.account_id is None:
         return None
     resources = services.data_arns()
     if not resources:
         return None
-    return PlatformBackup("backup", settings.backup, environment=settings.environment, region=settings.region,
-                          vault_name=f"{settings.cluster_name}-backups", account_id=services.account_id,
-                          resources=resources, protect=settings.protect_stateful_resources, opts=opts)
+    return PlatformBackup("backup", settings.backup, vault_name=f"{settings.cluster_name}-backups",
+                          account_id=services.account_id, resources=resources,
+                          protect=settings.protect_stateful_resources, opts=opts)
 
 
 @dataclass

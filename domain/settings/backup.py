@@ -21,9 +21,6 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _VAULT_ARN = re.compile(r"^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[A-Za-z0-9_.-]{2,50}$")
 # An AWS Backup schedule: a cron expression in UTC.
 _CRON = re.compile(r"^cron\([^)]+\)$")
-# Backup retention per environment (days) when not set. AWS Backup keeps continuous (PITR) backups 35 days at most;
-# these are daily snapshot backups.
-RETENTION_DEFAULTS = {"dev": 7, "staging": 14, "prod": 35}
 # Where prod copies its backups when copyTo is not set: another region of the same geography.
 DEFAULT_COPY_REGIONS = {
     "us-east-1": "us-west-2", "us-east-2": "us-west-2", "us-west-1": "us-east-1", "us-west-2": "us-east-1",
@@ -89,14 +86,14 @@ class VaultLockSettings(Settings):
 
 
 class BackupSettings(Settings):
-    enabled: bool | None = Field(
-        default=None, description="Back up the services' databases and buckets with AWS Backup. Default: off in "
-                                  "dev, on in staging and prod (prod requires it).")
+    enabled: bool = Field(
+        default=False, description="Back up the services' databases and buckets with AWS Backup. Default: off in "
+                                   "dev, on in staging and prod (prod requires it).")
     schedule: str = Field(
         default="cron(0 5 ? * * *)",
         description="When the daily backup starts (UTC cron); after the RDS backup window (03:00-04:00).")
-    retention_days: int | None = Field(
-        default=None, ge=1, le=36500,
+    retention_days: int = Field(
+        default=7, ge=1, le=36500,
         description="Days each recovery point (and its copy) is kept. Default: 7 dev, 14 staging, 35 prod.")
     copy_to: BackupCopySettings | None = Field(
         default=None, description="Copy every recovery point to another region or account. Required in prod, where "
@@ -113,26 +110,14 @@ class BackupSettings(Settings):
                              "cron(0 5 ? * * *) (daily at 05:00 UTC).")
         return value
 
-    def is_enabled(self, environment: str) -> bool:
-        return self.enabled if self.enabled is not None else environment != "dev"
-
-    def retention(self, environment: str) -> int:
-        return self.retention_days or RETENTION_DEFAULTS[environment]
-
-    def copy_target(self, environment: str, region: str) -> BackupCopySettings | None:
-        """Where recovery points are copied: the setting, or in prod the default region paired with the stack's."""
-        if self.copy_to is not None or environment != "prod" or region not in DEFAULT_COPY_REGIONS:
-            return self.copy_to
-        return BackupCopySettings(region=DEFAULT_COPY_REGIONS[region])
-
     def problems(self, project: str, environment: str, region: str) -> list[str]:
         key = f"{project}:backup"
         problems: list[str] = []
         if environment == "prod":
-            if not self.is_enabled(environment):
+            if not self.enabled:
                 problems.append(f"{key}.enabled: prod backs up its databases and buckets with AWS Backup. "
                                 "Fix: remove the override (it defaults to true).")
-            if self.copy_target(environment, region) is None:
+            if self.copy_to is None:
                 problems.append(
                     f"{key}.copyTo: prod keeps a copy of every backup outside its region, so that losing the "
                     f"region or the account's vault does not lose the data, and {region} has no default copy region. "
@@ -141,8 +126,8 @@ class BackupSettings(Settings):
         if self.copy_to is not None and self.copy_to.region == region:
             problems.append(f"{key}.copyTo.region: {region} is the stack's own region, so the copy shares its fate. "
                             "Fix: choose another region.")
-        if self.is_enabled(environment):
-            lock, days = self.vault_lock, self.retention(environment)
+        if self.enabled:
+            lock, days = self.vault_lock, self.retention_days
             if not lock.min_retention_days <= days <= lock.max_retention_days:
                 problems.append(
                     f"{key}.retentionDays: {days} days is outside the vault lock's [{lock.min_retention_days}, "

@@ -70,6 +70,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "services": _services(replicas=1, instance_class="db.t4g.small", backup_retention_days=7, multi_az=False,
                               performance_insights=False),
         "observability": _observability(prometheus=(15, 50, 2, "500m", 4), alertmanager=(2, 5), grafana_replicas=1),
+        "backup": {"enabled": True, "retentionDays": 14},
     },
     "prod": {
         "protectStatefulResources": True,
@@ -87,6 +88,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                               performance_insights=True),
         "observability": _observability(prometheus=(30, 200, 2, "1", 8), alertmanager=(2, 10), grafana_replicas=2),
         # Compliance mode: after a week's grace, nobody can delete a recovery point before its retention ends.
-        "backup": {"vaultLock": {"mode": "compliance", "changeableForDays": 7}},
+        "backup": {"enabled": True, "retentionDays": 35, "vaultLock": {"mode": "compliance", "changeableForDays": 7}},
     },
 }

@@ -42,7 +42,7 @@ def test_backups_cover_every_database_and_service_bucket(stack):
     assert sorted(selection.inputs["resources"]) == sorted(databases + buckets)
     (plan,) = by_type(ev, "aws:backup/plan:Plan")
     (rule,) = plan.inputs["rules"]
-    assert rule["lifecycle"]["deleteAfter"] == ev.settings.backup.retention(ev.settings.environment)
+    assert rule["lifecycle"]["deleteAfter"] == ev.settings.backup.retention_days
     attached = sorted(a.inputs["policyArn"] for a in by_type(ev, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                       if a.name.startswith("backup-"))
     assert attached == sorted(f"arn:aws:iam::aws:policy/{p}" for p in BACKUP_ROLE_POLICIES)
@@ -73,7 +73,7 @@ def test_prod_copies_every_backup_to_a_locked_vault_in_another_region():
 
 
 def test_prod_without_an_off_region_copy_is_a_settings_error():
-    assert load_settings("prod", {}).backup.copy_target("prod", "us-west-2").region == "us-east-1"  # a default
+    assert load_settings("prod", {}).backup.copy_to.region == "us-east-1"  # the default for us-west-2
     message = problems("prod", region="me-south-1")
     assert "mlplatform:backup.copyTo: prod keeps a copy" in message and "me-south-1 has no default" in message
     assert "mlplatform:backup.copyTo.region: us-west-2 is the stack's own region" in problems(
