@@ -156,21 +156,28 @@ class PlatformServices(pulumi.ComponentResource):
         bootstrap_ready = self._bootstrap_ready
         bootstrap_ready.append(bootstrap_ns)
         for plan in database_plan(services):
-            def rds(key: str, engine: Engine, restore: RestoreSettings | None = None, source: str = "") -> RdsInstance:
+            def rds(key: str, engine: Engine, restore: RestoreSettings | None = None, source: str = "",
+                    retiring: bool = False) -> RdsInstance:
                 return RdsInstance(
                     f"{name}-{key}-db", engine=engine, identifier=rds_identifier(settings.cluster_name, key),
                     settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
                     client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
                     log_retention_days=settings.cluster.log_retention_days, restore=restore,
-                    source_identifier=source, opts=child)
+                    source_identifier=source, retiring=retiring, opts=child)
 
-            instance = rds(plan.name, plan.engine)
             restore = services.database.restore_of(plan.name)
+            original = restore.original if restore is not None else "keep"
+            instance: RdsInstance | None = None
+            if original != "delete":
+                instance = rds(plan.name, plan.engine, retiring=original == "unprotect")
             if restore is not None:
-                # A restore is a new instance next to the original, which stays as it is (protected); the
-                # services, their master-credential Secret and the outputs move to the new one.
-                self.replaced_databases[plan.name] = instance
-                instance = rds(f"{plan.name}-{restore.suffix}", plan.engine, restore, source=instance.identifier)
+                # A restore is a new instance next to the original, which stays as it is (protected) until
+                # retired; the services, their master-credential Secret and the outputs move to the new one.
+                if instance is not None:
+                    self.replaced_databases[plan.name] = instance
+                instance = rds(f"{plan.name}-{restore.suffix}", plan.engine, restore,
+                               source=rds_identifier(settings.cluster_name, plan.name))
+            assert instance is not None
             self.databases[plan.name] = instance
             master_secret = f"{plan.name}-master"
             bootstrap_ready.append(opaque_secret(

@@ -87,7 +87,7 @@ def final_snapshot_identifier(identifier: str) -> str:
     return bounded_name([identifier, "final"], 255)
 
 
-def instance_args(spec: EngineSpec, settings: DatabaseSettings, protect: bool) -> dict:
+def instance_args(spec: EngineSpec, settings: DatabaseSettings, protect: bool, retiring: bool = False) -> dict:
     """The size, safety and lifecycle arguments of aws.rds.Instance, as a pure function of settings."""
     return {
         "engine": spec.engine,
@@ -106,13 +106,14 @@ def instance_args(spec: EngineSpec, settings: DatabaseSettings, protect: bool) -
         "backup_window": BACKUP_WINDOW,
         "maintenance_window": MAINTENANCE_WINDOW,
         "copy_tags_to_snapshot": True,
-        "delete_automated_backups": not protect,
-        "deletion_protection": protect,
-        "skip_final_snapshot": not protect,
+        # Retiring (a restore's original, on its way out): deletable, but with a final snapshot and its backups.
+        "delete_automated_backups": not (protect or retiring),
+        "deletion_protection": protect and not retiring,
+        "skip_final_snapshot": not (protect or retiring),
         "performance_insights_enabled": settings.performance_insights,
         "enabled_cloudwatch_logs_exports": list(spec.log_exports),
         "ca_cert_identifier": "rds-ca-rsa2048-g1",
-        "apply_immediately": not protect,
+        "apply_immediately": not protect or retiring,
     }
 
 
@@ -141,7 +142,7 @@ class RdsInstance(pulumi.ComponentResource):
                  vpc_id: pulumi.Input[str], subnet_ids: Sequence[pulumi.Input[str]],
                  client_security_group_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str], protect: bool,
                  log_retention_days: int, restore: RestoreSettings | None = None, source_identifier: str = "",
-                 opts: pulumi.ResourceOptions | None = None):
+                 retiring: bool = False, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:storage:RdsInstance", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.spec = engine_spec(engine)
@@ -172,7 +173,8 @@ class RdsInstance(pulumi.ComponentResource):
         self.master_password = random.RandomPassword(
             f"{name}-master", length=40, special=False, opts=child).result
 
-        args = instance_args(self.spec, settings, protect)
+        args = instance_args(self.spec, settings, protect, retiring)
+        keep = protect and not retiring
         master_password: pulumi.Output[str] = pulumi.Output.secret(self.master_password)
         self.instance = aws.rds.Instance(
             name,
@@ -184,9 +186,9 @@ class RdsInstance(pulumi.ComponentResource):
             parameter_group_name=parameter_group.name,
             kms_key_id=kms_key_arn,
             performance_insights_kms_key_id=kms_key_arn if settings.performance_insights else None,
-            final_snapshot_identifier=final_snapshot_identifier(identifier) if protect else None,
+            final_snapshot_identifier=final_snapshot_identifier(identifier) if protect or retiring else None,
             **args,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect, depends_on=log_groups),
+            opts=pulumi.ResourceOptions(parent=self, protect=keep, retain_on_delete=keep, depends_on=log_groups),
         )
         self.address = self.instance.address
         self.arn = self.instance.arn

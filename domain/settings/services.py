@@ -166,6 +166,10 @@ class RestoreSettings(Settings):
     generation: int = Field(default=1, ge=1, le=99,
                             description="Suffix of the new instance's identifier (-r<generation>); raise it to "
                                         "restore the same instance again.")
+    original: Literal["keep", "unprotect", "delete"] = Field(
+        default="keep",
+        description="The instance the restore replaces: keep (protected, as it was), unprotect (deletable, with a "
+                    "final snapshot), then delete (removed by the next up; its final snapshot stays).")
 
     @field_validator("snapshot")
     @classmethod

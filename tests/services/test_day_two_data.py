@@ -203,3 +203,22 @@ def test_prod_keeps_flow_logs_a_year():
     assert "mlplatform:network.flowLogsRetentionDays: prod keeps VPC flow logs for at least a year" in problems(
         "prod", network={"flowLogsRetentionDays": 30})
     assert "mlplatform:network.flowLogs: prod records VPC flow logs" in problems("prod", network={"flowLogs": False})
+
+
+def test_the_original_is_retired_in_two_ups_and_the_restored_instance_never_changes():
+    """keep -> unprotect (deletable, final snapshot kept) -> delete: no `pulumi state` command, no replacement."""
+    def restore(original: str) -> dict:
+        return {"services": {"database": {"restores": [
+            {"instance": "postgres", "pointInTime": "2026-11-30T08:15:00Z", "original": original}]}}}
+
+    plans = {step: evaluate_stack("prod", restore(step)) for step in ("keep", "unprotect", "delete")}
+    instances = {step: {r.name: r for r in by_type(ev, "aws:rds/instance:Instance")} for step, ev in plans.items()}
+    restored = [i["services-postgres-r1-db"] for i in instances.values()]
+    assert all(r.inputs == restored[0].inputs and r.protect for r in restored)
+    unprotected = instances["unprotect"]["services-postgres-db"]
+    assert not unprotected.protect and not unprotected.retain_on_delete
+    assert unprotected.inputs["deletionProtection"] is False and unprotected.inputs["skipFinalSnapshot"] is False
+    assert unprotected.inputs["finalSnapshotIdentifier"] == "mlplatform-prod-postgres-final"
+    assert unprotected.inputs["deleteAutomatedBackups"] is False
+    assert "services-postgres-db" not in instances["delete"]
+    assert instances["delete"]["services-mysql-db"].protect  # other instances are untouched
