@@ -24,7 +24,7 @@ import yaml
 
 from bootstrap.program import build
 from bootstrap.settings import PROJECT, BootstrapSettings, load_bootstrap_settings
-from domain.ci import GITHUB_OIDC_HOST, role_name
+from domain.ci import GITHUB_OIDC_HOST, role_name, secrets_key_alias, secrets_provider
 from domain.settings import SettingsError
 from stacks.offline import PlannedResource, PlatformMocks, RecordingMonitor
 
@@ -126,7 +126,7 @@ def check(plan: BootstrapPlan) -> list[str]:
         preview = plan.policy_of(role_name(project, env, "preview"))
         decryptable = {res for st in preview["Statement"] if "kms:Decrypt" in _as_list(st["Action"])
                        for res in _as_list(st["Resource"])}
-        own = {plan.key_arn(f"alias/{project}-{env}-pulumi-secrets"), plan.key_arn(f"alias/{project}-pulumi-state")}
+        own = {plan.key_arn(secrets_key_alias(project, env)), plan.key_arn(f"alias/{project}-pulumi-state")}
         if decryptable - own:
             problems.append(f"{role_name(project, env, 'preview')}: may decrypt {sorted(decryptable - own)} besides "
                             "its own environment's secrets key")
@@ -163,7 +163,7 @@ def render(plan: BootstrapPlan) -> str:
             sids = [x.get("Sid") for x in plan.policy_of(name)["Statement"]]
             lines.append(f"  {name}: {who}; statements {', '.join(sids)}")
     lines += ["", "Secrets providers (pulumi stack init <env> --secrets-provider ...):"]
-    lines += [f"  {env}: awskms://alias/{s.platform_project}-{env}-pulumi-secrets?region=<region>" for env in s.environments]
+    lines += [f"  {env}: {secrets_provider(s.platform_project, env, '<region>')}" for env in s.environments]
     return "\n".join(lines)
 
 

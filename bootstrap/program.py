@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pulumi
@@ -9,12 +10,15 @@ import pulumi_aws as aws
 
 from bootstrap import policies
 from bootstrap.settings import BootstrapSettings
-from domain.ci import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, deploy_environment, preview_environment, role_name
-
-
-def secrets_key_alias(project: str, environment: str) -> str:
-    """The alias `pulumi stack init --secrets-provider awskms://<alias>?region=<region>` names."""
-    return f"alias/{project}-{environment}-pulumi-secrets"
+from domain.ci import (
+    GITHUB_OIDC_AUDIENCE,
+    GITHUB_OIDC_HOST,
+    deploy_environment,
+    preview_environment,
+    role_name,
+    secrets_key_alias,
+    secrets_provider,
+)
 
 
 def state_bucket_name(project: str, account_id: str, region: str) -> str:
@@ -27,6 +31,14 @@ def _key(name: str, description: str, account_id: pulumi.Output[str], alias: str
                       opts=pulumi.ResourceOptions(protect=protect, retain_on_delete=True))
     aws.kms.Alias(name, name=alias, target_key_id=key.key_id)
     return key
+
+
+def _scope(project: str, environment: str, values: list[str]) -> policies.Scope:
+    return policies.Scope(project, environment, *values[:5])
+
+
+def _github_trust(provider_arn: str, repository: str, environment: str) -> str:
+    return policies.github_trust_policy(provider_arn, repository, environment)
 
 
 def build(settings: BootstrapSettings) -> dict[str, Any]:
@@ -64,13 +76,13 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
         aws.codebuild.SourceCredential("github", auth_type="PERSONAL_ACCESS_TOKEN", server_type="GITHUB",
                                        token=token)
 
-    break_glass_principals = (settings.break_glass_principals or
-                              [account_id.apply(lambda a: f"arn:aws:iam::{a}:root")])
+    root: pulumi.Output[str] = account_id.apply(lambda a: f"arn:aws:iam::{a}:root")
+    break_glass_principals: list[pulumi.Input[str]] = [*settings.break_glass_principals] or [root]
     for env in settings.environments:
         secrets_key = _key(f"{env}-pulumi-secrets", f"Pulumi secrets of {project} {env}", account_id,
                            secrets_key_alias(project, env))
         scope = pulumi.Output.all(account_id, region, bucket_name, state_key.arn, secrets_key.arn).apply(
-            lambda a, env=env: policies.Scope(project, env, a[0], a[1], a[2], a[3], a[4]))
+            functools.partial(_scope, project, env))
         env_tags = {**tags, "environment": env}
         roles = {}
         for purpose, github_env, policy in (("deploy", deploy_environment(env), policies.deploy_policy),
@@ -80,7 +92,7 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                 name, name=name, tags=env_tags, max_session_duration=3600 * (2 if purpose == "deploy" else 1),
                 description=f"GitHub Actions {purpose} of {project} {env} (environment {github_env} of {settings.repository})",
                 assume_role_policy=github.arn.apply(
-                    lambda arn, e=github_env: policies.github_trust_policy(arn, settings.repository, e)))
+                    functools.partial(_github_trust, repository=settings.repository, environment=github_env)))
             aws.iam.RolePolicy(name, role=role.id, policy=scope.apply(policy))
             roles[purpose] = role.arn
         name = role_name(project, env, "break-glass")
@@ -91,6 +103,5 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
         aws.iam.RolePolicy(name, role=role.id, policy=scope.apply(policies.break_glass_policy))
         roles["break-glass"] = role.arn
         outputs["roles"][env] = roles
-        outputs["secretsProviders"][env] = pulumi.Output.concat(
-            "awskms://", secrets_key_alias(project, env), "?region=", region)
+        outputs["secretsProviders"][env] = region.apply(functools.partial(secrets_provider, project, env))
     return outputs

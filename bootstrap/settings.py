@@ -10,9 +10,13 @@ from pydantic import Field, ValidationError, field_validator
 from domain.ci import PLACEHOLDER_OWNER
 from domain.settings.base import Settings, SettingsError
 from domain.settings.cluster import check_principal_arns
-from domain.settings.environments import ENVIRONMENTS
 
 PROJECT = "mlplatform-bootstrap"
+Environment = Literal["dev", "staging", "prod"]
+
+
+def _all_environments() -> list[Environment]:
+    return ["dev", "staging", "prod"]
 _REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 
 
@@ -22,8 +26,8 @@ class BootstrapSettings(Settings):
     repository: str = Field(default=f"{PLACEHOLDER_OWNER}/mlplatform", description=(
         "GitHub <owner>/<repo> whose workflows may assume the CI roles (the OIDC subject). The shipped "
         "placeholder is flagged by the plan and refused by `pulumi up` (bootstrap/__main__.py)."))
-    environments: list[Literal["dev", "staging", "prod"]] = Field(default_factory=lambda: list(ENVIRONMENTS),
-                                                                  description="Environments that get CI roles and a secrets key.")
+    environments: list[Environment] = Field(default_factory=_all_environments,
+                                           description="Environments that get CI roles and a secrets key.")
     state_backend: Literal["s3", "pulumi-cloud"] = Field(default="s3", description=(
         "'s3': create a state bucket (versioned, SSE-KMS, TLS only, protected) for `pulumi login s3://...`; "
         "'pulumi-cloud': state lives in Pulumi Cloud, only the per-environment secrets keys are created."))

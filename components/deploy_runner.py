@@ -14,6 +14,8 @@ GitHub access is an account-level CodeBuild source credential (one per region), 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
@@ -62,7 +64,7 @@ class DeployRunner(pulumi.ComponentResource):
     """CodeBuild project + webhook + role + security group of the stack's GitHub Actions runner."""
 
     def __init__(self, name: str, settings: CiSettings, cluster_name: str, region: str,
-                 vpc_id: pulumi.Input[str], private_subnet_ids: list[pulumi.Input[str]],
+                 vpc_id: pulumi.Input[str], private_subnet_ids: Sequence[pulumi.Input[str]],
                  cluster_security_group_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:ci:DeployRunner", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -103,7 +105,7 @@ class DeployRunner(pulumi.ComponentResource):
             environment=aws.codebuild.ProjectEnvironmentArgs(
                 type="LINUX_CONTAINER", compute_type=settings.compute_type, image=settings.image,
                 image_pull_credentials_type="CODEBUILD"),
-            vpc_config=aws.codebuild.ProjectVpcConfigArgs(vpc_id=vpc_id, subnets=private_subnet_ids,
+            vpc_config=aws.codebuild.ProjectVpcConfigArgs(vpc_id=vpc_id, subnets=list(private_subnet_ids),
                                                           security_group_ids=[self.security_group.id]),
             logs_config=aws.codebuild.ProjectLogsConfigArgs(
                 cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(group_name=log_group.name,

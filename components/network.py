@@ -22,6 +22,14 @@ def subnet_tags(cluster_name: str, public: bool) -> dict[str, str]:
 AVAILABILITY_ZONE_FILTERS = [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
 
 
+HTTPS = 443
+
+
+def endpoint_service(region: str, service: str) -> str:
+    """The VPC endpoint service name of an AWS service in a region (com.amazonaws.<region>.<service>)."""
+    return f"com.amazonaws.{region}.{service}"
+
+
 def nat_gateway_count(settings: NetworkSettings) -> int:
     return settings.az_count if settings.nat_gateways == "per_az" else 1
 
@@ -48,7 +56,7 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     public_subnet_ids: list[pulumi.Output[str]]
 
-    def __init__(self, name: str, settings: NetworkSettings, cluster_name: str,
+    def __init__(self, name: str, settings: NetworkSettings, cluster_name: str, region: str,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -88,13 +96,18 @@ class Network(pulumi.ComponentResource):
             nats.append(aws.ec2.NatGateway(f"{name}-nat-{i}", allocation_id=eip.allocation_id,
                                            subnet_id=public_subnets[i].id, tags={"Name": f"{cluster_name}-nat-{i}"},
                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
+        private_route_tables = []
         for i, priv in enumerate(private_subnets):
             rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id,
                                     tags={"Name": f"{cluster_name}-private-{i}"}, opts=child)
+            private_route_tables.append(rt)
             # With one NAT, every AZ egresses through it; per_az keeps egress inside the AZ.
             aws.ec2.Route(f"{name}-private-default-{i}", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
                           nat_gateway_id=nats[i % len(nats)].id, opts=child)
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child)
+
+        self.endpoints = self._endpoints(name, settings, cluster_name, region, vpc.id,
+                                         [rt.id for rt in private_route_tables], [s.id for s in private_subnets])
 
         if settings.flow_logs:
             log_group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", name=f"/aws/vpc/{cluster_name}/flow-logs",
@@ -111,3 +124,27 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = [s.id for s in public_subnets]
         self.register_outputs({"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
                                "public_subnet_ids": self.public_subnet_ids})
+
+    def _endpoints(self, name: str, settings: NetworkSettings, cluster_name: str, region: str,
+                   vpc_id: pulumi.Output[str], route_table_ids: list[pulumi.Output[str]],
+                   subnet_ids: list[pulumi.Output[str]]) -> list[aws.ec2.VpcEndpoint]:
+        """The S3 gateway endpoint and the interface endpoints the settings ask for (NetworkSettings)."""
+        child = pulumi.ResourceOptions(parent=self)
+        endpoints = []
+        if settings.s3_gateway_endpoint:
+            endpoints.append(aws.ec2.VpcEndpoint(
+                f"{name}-s3", vpc_id=vpc_id, service_name=endpoint_service(region, "s3"), vpc_endpoint_type="Gateway",
+                route_table_ids=route_table_ids, tags={"Name": f"{cluster_name}-s3"}, opts=child))
+        if settings.interface_endpoints:
+            group = aws.ec2.SecurityGroup(
+                f"{name}-endpoints", vpc_id=vpc_id, description=f"{cluster_name} interface endpoints: HTTPS from the VPC",
+                tags={"Name": f"{cluster_name}-endpoints"}, opts=child)
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-endpoints-https", security_group_id=group.id, ip_protocol="tcp", from_port=HTTPS,
+                to_port=HTTPS, cidr_ipv4=settings.vpc_cidr, description="HTTPS from the VPC", opts=child)
+            for service in settings.interface_endpoints:
+                endpoints.append(aws.ec2.VpcEndpoint(
+                    f"{name}-{service.replace('.', '-')}", vpc_id=vpc_id, service_name=endpoint_service(region, service),
+                    vpc_endpoint_type="Interface", subnet_ids=subnet_ids, security_group_ids=[group.id],
+                    private_dns_enabled=True, tags={"Name": f"{cluster_name}-{service}"}, opts=child))
+        return endpoints

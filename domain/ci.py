@@ -42,6 +42,16 @@ def role_arn(account_id: str, name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account_id}:role/{name}"
 
 
+def secrets_key_alias(project: str, environment: str) -> str:
+    """KMS alias of an environment's Pulumi secrets key (created by bootstrap/)."""
+    return f"alias/{project}-{environment}-pulumi-secrets"
+
+
+def secrets_provider(project: str, environment: str, region: str) -> str:
+    """The `--secrets-provider` of the environment's stacks."""
+    return f"awskms://{secrets_key_alias(project, environment)}?region={region}"
+
+
 def runner_project_name(cluster_name: str) -> str:
     """Name of the stack's CodeBuild project that hosts its GitHub Actions runners."""
     return f"{cluster_name}-deploy-runner"

@@ -81,9 +81,10 @@ def engine_urn(urn: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", required=True)
+    parser.add_argument("--config", help="another stack file (as the plan's --config)")
     args = parser.parse_args(argv)
     try:
-        config, secret_keys = read_stack_config(args.stack)
+        config, secret_keys = read_stack_config(args.stack, path=args.config)
         ev = evaluate(args.stack, config, secret_keys)
     except (SettingsError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -10,6 +10,8 @@ from pydantic import Field, field_validator, model_validator
 from .base import Settings
 
 MAX_AZS = 3
+# AWS services the private subnets can reach through interface endpoints (com.amazonaws.<region>.<name>).
+InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "sts"]
 
 
 class NetworkSettings(Settings):
@@ -22,6 +24,25 @@ class NetworkSettings(Settings):
         default=30, ge=1,
         description="Days the VPC flow logs are kept in CloudWatch: 30 in dev, 90 in staging, 365 in prod "
                     "(prod keeps at least a year, for incident investigation and audit).")
+    s3_gateway_endpoint: bool = Field(
+        default=True,
+        description="An S3 gateway endpoint on the private route tables: S3 traffic (model artifacts, datasets, "
+                    "and the image layers ECR serves from S3) skips the NAT gateways and their per-GB charge. "
+                    "Free; keep it on.")
+    interface_endpoints: list[InterfaceEndpoint] = Field(
+        default_factory=list,
+        description="Interface endpoints in every private subnet, with private DNS: `ecr.api`, `ecr.dkr` (image "
+                    "pulls from ECR without NAT; layers still come from S3) and `sts` (IRSA token exchange). Each "
+                    "costs an hourly fee per AZ plus a per-GB fee (the plan's cost table shows both); they pay off "
+                    "for private subnets without NAT, for very large ECR API traffic, or to keep these calls off "
+                    "the internet path. Default: none.")
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _unique_endpoints(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("an interface endpoint is listed twice. Fix: list each service once.")
+        return value
 
     @field_validator("vpc_cidr")
     @classmethod

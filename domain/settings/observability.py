@@ -12,6 +12,8 @@ from typing import Literal, Protocol
 
 from pydantic import Field, field_validator
 
+from domain.services import SERVICES
+
 from .base import Settings
 from .node_pools import NodePoolSettings
 from .services import IngressSettings, ServicesSettings
@@ -347,7 +349,7 @@ class ObservabilitySettings(Settings):
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     inference_slo: LatencySloSettings = Field(default_factory=LatencySloSettings)
     # Namespaces of the MLOps services on the services health dashboard.
-    service_namespaces: list[str] = Field(default_factory=lambda: ["keycloak", "mlflow", "zenml", "lakefs"])
+    service_namespaces: list[str] = Field(default_factory=lambda: [s.namespace for s in SERVICES])
 
     def problems(self, platform: ObservabilityPlatform) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""

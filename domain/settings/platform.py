@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..ci import ROLE_PURPOSES, role_name
+from domain.ci import ROLE_PURPOSES, role_name
+from domain.services import service_spec
+
 from .backup import BackupSettings
 from .base import Settings, SettingsError
 from .cluster import CiSettings, ClusterSettings
@@ -21,7 +23,7 @@ from .node_pools import (
     zonal_suffix,
 )
 from .observability import ObservabilitySettings
-from .services import ServicesSettings
+from .services import GrafanaDatabasePlacement, ServiceDeployment, ServicesLayerSettings, ServicesSettings
 from .teams import TeamSettings
 
 PROD_FLOW_LOG_DAYS = 365
@@ -222,6 +224,29 @@ class PlatformSettings(Settings):
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
+
+    def services_layer(self) -> ServicesLayerSettings:
+        """The services layer's narrow settings, resolved from this platform (each enabled service's pool,
+        placement, replicas and callers; where the ALB controller and Grafana's database
+        Job run)."""
+        services = self.services
+        deployments = {
+            name: ServiceDeployment(
+                spec=service_spec(name), settings=services.service(name), pool=services.pool_name(name, self),
+                placement=services.pool_for(name, self).placement, replicas=services.service(name).replicas,
+                client_namespaces=tuple(services.client_namespaces(name, self)))
+            for name in services.enabled_services
+        }
+        grafana = self.observability.grafana
+        monitoring = self.pool(self.observability.pool)
+        # (A missing monitoring pool is a settings error reported by the observability settings.)
+        grafana_database = (GrafanaDatabasePlacement(monitoring.name, monitoring.placement)
+                            if grafana.database == "postgres" and monitoring is not None else None)
+        return ServicesLayerSettings(
+            settings=services, deployments=deployments, cluster_name=self.cluster_name, region=self.region,
+            protect=self.protect_stateful_resources, log_retention_days=self.cluster.log_retention_days,
+            system_pool=self.system_pool.name, system_placement=self.system_pool.placement,
+            grafana_ingress=grafana.ingress, grafana_database=grafana_database)
 
     @property
     def resource_tags(self) -> dict[str, str]:

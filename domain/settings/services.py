@@ -18,24 +18,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
+
+from domain.services import DEFAULT_POOL, SERVICE_NAMES, SERVICES, ServiceSpec, service_spec
 
 from .base import Settings, check_cidrs
 from .node_pools import NodePoolSettings
 
-SERVICE_NAMES = ("keycloak", "mlflow", "zenml", "lakefs")
-# The database engine of each service (ZenML is the only MySQL user).
-SERVICE_ENGINES: dict[str, Literal["postgres", "mysql"]] = {
-    "keycloak": "postgres", "mlflow": "postgres", "lakefs": "postgres", "zenml": "mysql"}
-# Namespaces the services own (one per service, plus the database bootstrap namespace).
-SERVICE_NAMESPACES = (*SERVICE_NAMES, "platform-db")
-# Services that pipelines in team namespaces call (Keycloak is reached by browsers, through Grafana).
-TEAM_CLIENT_SERVICES = ("mlflow", "zenml", "lakefs")
-DEFAULT_POOL = "cpu"
-# A pool with this name is used by default when it exists: Keycloak on `auth`, the rest on `mlops`.
-DEDICATED_POOLS = {"keycloak": "auth", "mlflow": "mlops", "zenml": "mlops", "lakefs": "mlops"}
 # Stateful, long-running services must not sit on interruptible, GPU, system or monitoring nodes.
 FORBIDDEN_POOL_KINDS = ("gpu", "spot", "system", "monitoring")
 
@@ -236,11 +228,28 @@ class BucketSettings(Settings):
     abort_incomplete_upload_days: int = Field(default=7, ge=1, le=365)
 
 
-class ServicesSettings(Settings):
-    keycloak: KeycloakSettings = Field(default_factory=KeycloakSettings)
-    mlflow: ServiceSettings = Field(default_factory=ServiceSettings)
-    zenml: ServiceSettings = Field(default_factory=ServiceSettings)
-    lakefs: ServiceSettings = Field(default_factory=ServiceSettings)
+# Settings model of each service that has settings of its own (the others take ServiceSettings).
+SERVICE_SETTINGS_MODELS: dict[str, type[ServiceSettings]] = {"keycloak": KeycloakSettings}
+
+
+class _ServiceFields(Settings):
+    """Keycloak's field, typed: the identity layer reads its realm and URLs."""
+
+    keycloak: KeycloakSettings = Field(default_factory=KeycloakSettings,
+                                       description=service_spec("keycloak").title)
+
+
+# One field per service of the catalog (domain/services.py), in catalog order: `services.<name>`.
+_CATALOG_FIELDS: dict[str, Any] = {
+    spec.name: (SERVICE_SETTINGS_MODELS.get(spec.name, ServiceSettings),
+                Field(default_factory=SERVICE_SETTINGS_MODELS.get(spec.name, ServiceSettings), description=spec.title))
+    for spec in SERVICES if spec.name != "keycloak"
+}
+_ServicesFromCatalog: Any = create_model("_ServicesFromCatalog", __base__=_ServiceFields, __module__=__name__,
+                                         **_CATALOG_FIELDS)
+
+
+class ServicesSettings(_ServicesFromCatalog):  # type: ignore[misc]
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     buckets: BucketSettings = Field(default_factory=BucketSettings)
     # ServiceMonitors need the Prometheus Operator CRDs (kube-prometheus-stack) installed first.
@@ -249,7 +258,9 @@ class ServicesSettings(Settings):
     # Lookups -----------------------------------------------------------------------------------------
 
     def service(self, name: str) -> ServiceSettings:
-        return getattr(self, name)
+        service_spec(name)  # a clear error for a name that is not in the catalog
+        setting: ServiceSettings = getattr(self, name)
+        return setting
 
     @property
     def enabled_services(self) -> list[str]:
@@ -260,11 +271,11 @@ class ServicesSettings(Settings):
         return any(self.service(n).ingress.enabled for n in self.enabled_services)
 
     def pool_name(self, name: str, platform: ServicesPlatform) -> str:
-        """The pool a service runs on: the configured one, else the dedicated pool if it exists, else cpu."""
+        """The pool a service runs on: the configured one, else its dedicated pool if it exists, else cpu."""
         configured = self.service(name).pool
         if configured:
             return configured
-        dedicated = DEDICATED_POOLS[name]
+        dedicated = service_spec(name).dedicated_pool
         return dedicated if platform.pool(dedicated) is not None else DEFAULT_POOL
 
     def pool_for(self, name: str, platform: ServicesPlatform) -> NodePoolSettings:
@@ -275,7 +286,7 @@ class ServicesSettings(Settings):
 
     def client_namespaces(self, name: str, platform: ServicesPlatform) -> list[str]:
         """Namespaces (besides monitoring) allowed to call a service: configured ones, plus every team's."""
-        teams = [t.name for t in platform.teams] if name in TEAM_CLIENT_SERVICES else []
+        teams = [t.name for t in platform.teams] if service_spec(name).team_client else []
         return list(dict.fromkeys([*self.service(name).allow_from_namespaces, *teams]))
 
     # Cross-section checks ------------------------------------------------------------------------------
@@ -285,7 +296,7 @@ class ServicesSettings(Settings):
         enabled = self.enabled_services
         if self.database.layout == "per_service":
             return enabled
-        return [e for e in ("postgres", "mysql") if any(SERVICE_ENGINES[s] == e for s in enabled)]
+        return [e for e in ("postgres", "mysql") if any(service_spec(s).database.engine == e for s in enabled)]
 
     def restore_problems(self, ns: str) -> list[str]:
         instances = self.database_instances()
@@ -347,3 +358,62 @@ class ServicesSettings(Settings):
                     f"{ns}.{name}.ingress.allowedCidrs: prod's internet-facing {name} ingress is open to 0.0.0.0/0. "
                     "Fix: list the CIDRs allowed to reach it, or use scheme: internal.")
         return problems
+
+
+# The services layer's narrow settings ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ServiceDeployment:
+    """One enabled service resolved against the platform: where it runs, how many replicas, who may call it."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    pool: str
+    placement: dict[str, Any]
+    replicas: int
+    client_namespaces: tuple[str, ...]
+
+    @property
+    def url(self) -> str:
+        """Where people open it: its ingress, else its port-forward address."""
+        base = self.settings.ingress.url if self.settings.ingress.enabled else self.spec.local_url
+        return base + self.spec.url_path
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.ingress.url if self.settings.ingress.enabled else self.spec.local_url
+
+
+@dataclass(frozen=True)
+class GrafanaDatabasePlacement:
+    """Where Grafana's database bootstrap Job runs: the monitoring pool, so Grafana waits for no other pool."""
+
+    pool: str
+    placement: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServicesLayerSettings:
+    """Everything the services layer (components/services, the ALB controller, the OIDC clients) reads,
+    resolved once from the platform's settings."""
+
+    settings: ServicesSettings
+    deployments: dict[str, ServiceDeployment]  # the enabled services, in catalog order
+    cluster_name: str
+    region: str
+    protect: bool
+    log_retention_days: int  # RDS log exports and S3 access logs are kept as long as the control-plane logs
+    system_pool: str
+    system_placement: dict[str, Any]
+    grafana_ingress: IngressSettings
+    grafana_database: GrafanaDatabasePlacement | None  # None: Grafana keeps its state in SQLite
+
+    @property
+    def needs_ingress_controller(self) -> bool:
+        return self.settings.any_ingress or self.grafana_ingress.enabled
+
+    def deployment(self, name: str) -> ServiceDeployment:
+        try:
+            return self.deployments[name]
+        except KeyError:
+            raise KeyError(f"services.{name} is not an enabled service ({', '.join(self.deployments)})") from None

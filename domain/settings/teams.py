@@ -20,11 +20,12 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from domain.services import SERVICE_NAMESPACES
+
 from .base import Settings
 from .cluster import check_principal_arns
 from .gpu import GpuFleet, capacity_breakdown, gpu_capacity
 from .observability import MONITORING_NAMESPACE
-from .services import SERVICE_NAMESPACES
 
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")

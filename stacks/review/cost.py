@@ -3,7 +3,8 @@
 Node pools are priced at their first instance type (the one Cluster Autoscaler models the pool with),
 at rest (idle) and at max size. At rest a pool runs its min size, but at least one node when an
 always-on service (Keycloak, MLflow, ZenML, lakeFS) is pinned to it: the autoscaler will keep one. Spot pools apply the table's documented discount. Data transfer,
-NAT data processing, load balancer capacity units and request charges are not included.
+load balancer capacity units and request charges are not included; NAT data processing and the VPC
+endpoints are priced on assumed traffic volumes (TRAFFIC_GB).
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def estimate(settings: PlatformSettings, resources: list[PlannedResource],
 
     fixed("EKS control plane", "1 cluster", rp["eksControlPlanePerHour"] * hours)
     nats = [r for r in resources if r.type == "aws:ec2/natGateway:NatGateway"]
-    fixed("NAT gateways", f"{len(nats)} (data processing extra)", len(nats) * rp["natGatewayPerHour"] * hours)
+    fixed("NAT gateways", f"{len(nats)} (hourly)", len(nats) * rp["natGatewayPerHour"] * hours)
+    lines += network_traffic_lines(resources, rp, hours)
     ingresses = [r for r in resources if r.type == "kubernetes:networking.k8s.io/v1:Ingress"]
     if ingresses:
         fixed("load balancers", f"{len(ingresses)} ALB (LCUs extra)", len(ingresses) * rp["albPerHour"] * hours)
@@ -126,6 +128,56 @@ def estimate(settings: PlatformSettings, resources: list[PlannedResource],
     fixed("KMS keys", f"{len(keys)}", len(keys) * rp["kmsKeyPerMonth"])
     lines += serving_lines(settings, resources, rp, hours, discount)
     return CostReport(settings.region, prices["date"], discount, lines)
+
+
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+# Assumed monthly traffic (GB, at rest and at peak) from the private subnets to AWS services, to show what
+# the VPC endpoints change: S3 (model artifacts, datasets, and every ECR image layer, which ECR serves from
+# S3; multi-GB GPU images pulled on each scale-up) and the ECR and STS APIs (manifests, auth, IRSA tokens).
+# Estimates, not measurements: VPC flow logs give the real figures.
+TRAFFIC_GB: dict[str, tuple[float, float]] = {"s3": (100, 2000), "ecr.api": (1, 10), "ecr.dkr": (1, 10),
+                                               "sts": (1, 5)}
+
+
+def network_traffic_lines(resources: list[PlannedResource], rp: dict[str, Any], hours: float) -> list[CostLine]:
+    """NAT data processing of the traffic no endpoint carries, and the endpoints' own cost.
+
+    A gateway endpoint (S3) is free; an interface endpoint costs per AZ-hour and per GB. Prices missing for
+    the region (prices.json `networkSource`) are shown as such, never guessed."""
+    services = {str(r.inputs.get("serviceName", "")).rsplit(".", 1)[-1] if r.inputs.get("vpcEndpointType") == "Gateway"
+                else ".".join(str(r.inputs.get("serviceName", "")).split(".")[3:]): r
+                for r in resources if r.type == VPC_ENDPOINT}
+    nat_gb, endpoint_gb, endpoint_az_hours = rp.get("natGatewayPerGb"), rp.get("interfaceEndpointPerGb"), rp.get(
+        "interfaceEndpointPerAzHour")
+    through_nat = {svc: gib for svc, gib in TRAFFIC_GB.items() if svc not in services}
+    via_endpoints = {svc: gib for svc, gib in TRAFFIC_GB.items() if svc in services}
+    lines = []
+    nat_rest, nat_peak = (sum(g[i] for g in through_nat.values()) for i in (0, 1))
+    saved_rest, saved_peak = (sum(g[i] for g in via_endpoints.values()) for i in (0, 1))
+    if not any(r.type == "aws:ec2/natGateway:NatGateway" for r in resources):
+        return lines
+    if nat_gb is None:
+        lines.append(CostLine("NAT data processing", f"{nat_rest:g}..{nat_peak:g} GB (assumed); no price for this "
+                              f"region in {PRICES_FILE.name}", 0.0, 0.0))
+    else:
+        avoided = f"; {saved_rest:g}..{saved_peak:g} GB via endpoints avoid ${saved_rest * nat_gb:,.0f}..$" \
+                  f"{saved_peak * nat_gb:,.0f}" if via_endpoints else ""
+        lines.append(CostLine("NAT data processing", f"{nat_rest:g}..{nat_peak:g} GB/month (assumed){avoided}",
+                              round(nat_rest * nat_gb, 2), round(nat_peak * nat_gb, 2)))
+    interface = [r for svc, r in services.items() if r.inputs.get("vpcEndpointType") == "Interface"]
+    gateway = sorted(svc for svc, r in services.items() if r.inputs.get("vpcEndpointType") == "Gateway")
+    if gateway or interface:
+        az_count = max((len(r.inputs.get("subnetIds") or []) for r in interface), default=0)
+        names = sorted(svc for svc, r in services.items() if r.inputs.get("vpcEndpointType") == "Interface")
+        detail = ", ".join([*(f"{g} gateway (free)" for g in gateway),
+                            *([f"{', '.join(names)} interface x {az_count} AZs"] if names else [])])
+        if interface and (endpoint_gb is None or endpoint_az_hours is None):
+            lines.append(CostLine("VPC endpoints", f"{detail}; no price for this region in {PRICES_FILE.name}", 0.0, 0.0))
+        else:
+            hourly = len(interface) * az_count * (endpoint_az_hours or 0) * hours
+            rest, peak = (sum(TRAFFIC_GB[n][i] for n in names) * (endpoint_gb or 0) for i in (0, 1))
+            lines.append(CostLine("VPC endpoints", detail, round(hourly + rest, 2), round(hourly + peak, 2)))
+    return lines
 
 
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"

@@ -9,8 +9,7 @@ import pytest
 
 from bootstrap import plan as bplan
 from bootstrap import policies
-from bootstrap.program import secrets_key_alias
-from domain.ci import role_name
+from domain.ci import role_name, secrets_key_alias
 from domain.settings import SettingsError
 
 REPO = "acme/mlplatform"

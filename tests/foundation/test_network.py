@@ -61,3 +61,31 @@ def test_every_aws_resource_is_tagged_through_the_provider():
 
 def test_availability_zones_exclude_local_and_wavelength_zones():
     assert AVAILABILITY_ZONE_FILTERS == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+
+
+def test_s3_gateway_endpoint_on_every_private_route_table(stack_eval):
+    (s3,) = stack_eval.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert s3.inputs["serviceName"] == f"com.amazonaws.{stack_eval.settings.region}.s3"
+    assert s3.inputs["vpcEndpointType"] == "Gateway"
+    private_tables = {r.urn for r in stack_eval.of_type("aws:ec2/routeTable:RouteTable") if "-private-rt-" in r.name}
+    assert len(s3.inputs["routeTableIds"]) == len(private_tables) == stack_eval.settings.network.az_count
+
+
+def test_interface_endpoints_with_private_dns_and_https_from_the_vpc_only():
+    ev = evaluate_stack("prod", {"network": {"interfaceEndpoints": ["ecr.api", "ecr.dkr", "sts"]}})
+    interface = {r.inputs["serviceName"]: r for r in ev.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                 if r.inputs["vpcEndpointType"] == "Interface"}
+    assert set(interface) == {f"com.amazonaws.us-west-2.{s}" for s in ("ecr.api", "ecr.dkr", "sts")}
+    for endpoint in interface.values():
+        assert endpoint.inputs["privateDnsEnabled"] is True and len(endpoint.inputs["subnetIds"]) == 3
+    (rule,) = [r for r in ev.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+               if r.name == "network-endpoints-https"]
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["cidrIpv4"]) == (443, 443, "10.0.0.0/16")
+
+
+def test_an_interface_endpoint_listed_twice_is_rejected():
+    import pytest
+
+    from domain.settings import SettingsError, load_settings
+    with pytest.raises(SettingsError, match="interfaceEndpoints"):
+        load_settings("dev", {"network": {"interfaceEndpoints": ["sts", "sts"]}})

@@ -89,3 +89,37 @@ def test_readme_states_devs_idle_total():
     idle = estimate(dev.settings, dev.resources).idle_total
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert f"about ${round(idle):,}/month" in readme, f"README should state dev's idle total, ${idle:,.2f}"
+
+
+def endpoint_lines(report):
+    return {line.item: line for line in report.lines if line.item in ("NAT data processing", "VPC endpoints")}
+
+
+def test_the_s3_gateway_endpoint_takes_s3_off_the_nat_bill():
+    from stacks.review.cost import TRAFFIC_GB
+    with_gateway = endpoint_lines(estimate(evaluate_stack("dev").settings, evaluate_stack("dev").resources))
+    ev = evaluate_stack("dev", {"network": {"s3GatewayEndpoint": False}})
+    without = endpoint_lines(estimate(ev.settings, ev.resources))
+    assert "VPC endpoints" not in without
+    assert with_gateway["VPC endpoints"].idle == 0 and "s3 gateway (free)" in with_gateway["VPC endpoints"].detail
+    s3_rest, s3_peak = TRAFFIC_GB["s3"]
+    for at, gb in (("peak", s3_peak), ("idle", s3_rest)):
+        saved = getattr(without["NAT data processing"], at) - getattr(with_gateway["NAT data processing"], at)
+        assert saved == pytest.approx(gb * 0.045, abs=0.011)  # $0.045/GB NAT processing (aws.amazon.com/vpc/pricing)
+    assert "avoid $4..$90" in with_gateway["NAT data processing"].detail
+
+
+def test_interface_endpoints_cost_per_az_hour_and_per_gb():
+    ev = evaluate_stack("prod", {"network": {"interfaceEndpoints": ["ecr.api", "ecr.dkr", "sts"]}})
+    line = endpoint_lines(estimate(ev.settings, ev.resources))["VPC endpoints"]
+    assert "ecr.api, ecr.dkr, sts interface x 3 AZs" in line.detail
+    hourly = 3 * 3 * 0.01 * 730  # endpoints x AZs x $/AZ-hour x hours (aws.amazon.com/privatelink/pricing)
+    assert line.idle == round(hourly + (1 + 1 + 1) * 0.01, 2)
+    assert line.peak == round(hourly + (10 + 10 + 5) * 0.01, 2)
+
+
+def test_a_region_without_network_prices_says_so():
+    ev = evaluate_stack("dev", {"aws:region": "eu-west-1"})
+    lines = endpoint_lines(estimate(ev.settings, ev.resources))
+    assert "no price for this region" in lines["NAT data processing"].detail
+    assert lines["NAT data processing"].idle == 0
