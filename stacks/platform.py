@@ -32,6 +32,7 @@ from components.observability import Observability
 from components.services import PlatformServices, make_oidc_clients
 from components.storage_class import ClusterStorage
 from domain.settings import PlatformSettings
+from domain.settings.gpu_layer import gpu_layer
 from domain.settings.node_pools import NodePoolSettings
 
 
@@ -112,7 +113,7 @@ def build_platform(settings: PlatformSettings) -> Platform:
     metrics_server = MetricsServer("metrics-server", system_pool=settings.system_pool, opts=after_system)
     # GPU layer: PriorityClasses, Cluster Autoscaler, gpu-operator, team namespaces (components/gpu). It waits
     # for the system pool and the CRDs of its ServiceMonitors, never for monitoring or a database.
-    gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=monitoring_crds, opts=after_system)
+    gpu = GpuStack("gpu", gpu_layer(settings), cluster.oidc, monitoring_depends_on=monitoring_crds, opts=after_system)
     capacity = pool_capacity(settings.pools, node_pools.groups,
                              gpu.autoscaler.release if gpu.autoscaler is not None else None)
     # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
