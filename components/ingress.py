@@ -23,7 +23,6 @@ from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.kube import api_fields
 from components.storage.names import bounded_name, partition
-from domain.settings import PlatformSettings
 from domain.settings.services import IngressSettings
 from domain.versions import CHARTS
 
@@ -127,16 +126,18 @@ def controller_policy_statements(cluster_name: str, account_id: str, region: str
     ]
 
 
-def controller_values(settings: PlatformSettings, vpc_id: str, role_arn: str) -> dict[str, Any]:
-    """Chart values: region and VPC set explicitly (pods cannot reach IMDS: hop limit 1)."""
+def controller_values(*, cluster_name: str, region: str, placement: Mapping[str, Any], vpc_id: str,
+                      role_arn: str) -> dict[str, Any]:
+    """Chart values: region and VPC set explicitly (pods cannot reach IMDS: hop limit 1); `placement` is the
+    system pool's (nodeSelector, tolerations)."""
     return {
-        "clusterName": settings.cluster_name,
-        "region": settings.region,
+        "clusterName": cluster_name,
+        "region": region,
         "vpcId": vpc_id,
         "replicaCount": 2,
         "serviceAccount": {"create": True, "name": CONTROLLER_SERVICE_ACCOUNT,
                            "annotations": {"eks.amazonaws.com/role-arn": role_arn}},
-        **settings.system_pool.placement,
+        **placement,
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
         "podDisruptionBudget": {"maxUnavailable": 1},
         "ingressClass": INGRESS_CLASS,
@@ -144,23 +145,23 @@ def controller_values(settings: PlatformSettings, vpc_id: str, role_arn: str) ->
         "ingressClassConfig": {"default": False},
         # Only Ingresses are this controller's business: leave Services of type LoadBalancer alone.
         "enableServiceMutatorWebhook": False,
-        "defaultTags": {"cluster": settings.cluster_name, "managed-by": "aws-load-balancer-controller"},
+        "defaultTags": {"cluster": cluster_name, "managed-by": "aws-load-balancer-controller"},
     }
 
 
 class LoadBalancerController(pulumi.ComponentResource):
     """AWS Load Balancer Controller (pinned chart) on the system pool, with its own IRSA role."""
 
-    def __init__(self, name: str, settings: PlatformSettings, *, oidc: OidcIdentity, vpc_id: pulumi.Input[str],
-                 account_id: pulumi.Input[str], depends_on: Sequence[pulumi.Resource] = (),
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, *, cluster_name: str, region: str, placement: Mapping[str, Any],
+                 oidc: OidcIdentity, vpc_id: pulumi.Input[str], account_id: pulumi.Input[str],
+                 depends_on: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:ingress:LoadBalancerController", name, None, opts)
-        cluster, region = settings.cluster_name, settings.region
+        cluster = cluster_name
         policy = pulumi.Output.all(account_id, vpc_id).apply(
             lambda a: policy_document(controller_policy_statements(cluster, a[0], region, a[1])))
         self.role = ServiceAccountRole(f"{name}-irsa", oidc, CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT,
                                        policy=policy, opts=pulumi.ResourceOptions(parent=self))
-        values = pulumi.Output.all(vpc_id, self.role.arn).apply(lambda a: controller_values(settings, a[0], a[1]))
+        values = pulumi.Output.all(vpc_id, self.role.arn).apply(lambda a: controller_values(cluster_name=cluster, region=region, placement=placement, vpc_id=a[0], role_arn=a[1]))
         self.release = chart_release(f"{name}-release", CHARTS["aws-load-balancer-controller"], CONTROLLER_NAMESPACE,
                                      values, pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
         self.register_outputs({"role_arn": self.role.arn})

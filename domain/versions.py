@@ -1,6 +1,10 @@
 """Every pinned version of the platform, in one place.
 
 Bump a version here, run the tests (they check the pins are exact versions), then `pulumi preview`.
+Each chart and image pin records its release date and where that date (and an image's digest) is
+recorded; the offline plan warns about pins older than a year and images without a verified digest.
+An image a chart also sets must equal the chart's own default (tests/fixtures/charts/defaults.json)
+unless its pin says why not (`differs_from_chart`).
 Kubernetes and the EKS add-ons move together: list what a new Kubernetes version supports with
 `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>`.
 """
@@ -8,8 +12,10 @@ Kubernetes and the EKS add-ons move together: list what a new Kubernetes version
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 KUBERNETES_VERSION = "1.34"
+STALE_AFTER_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,8 @@ class ChartPin:
     version: str
     repository: str  # https:// Helm repository, or the oci:// registry path of the chart
     app_version: str = ""
+    released: str = ""  # ISO date of the chart release; empty: not verified
+    released_source: str = ""  # where that date is recorded
 
     @property
     def is_oci(self) -> bool:
@@ -41,30 +49,38 @@ EKS_ADDONS: dict[str, str] = {
 }
 
 CHARTS: dict[str, ChartPin] = {
-    "gpu-operator": ChartPin("gpu-operator", "v26.7.0", "https://helm.ngc.nvidia.com/nvidia", "v26.7.0"),
+    "gpu-operator": ChartPin("gpu-operator", "v26.7.0", "https://helm.ngc.nvidia.com/nvidia", "v26.7.0",
+                             "2026-08-20", "NVIDIA/gpu-operator tag v26.7.0"),
     "cluster-autoscaler": ChartPin(
-        "cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler", "1.35.0"
-    ),
+        "cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler", "1.35.0",
+        "2026-07-13", "kubernetes/autoscaler b70816209e (chart version 9.59.0)"),
     "kube-prometheus-stack": ChartPin(
-        "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts", "v0.93.1"
-    ),
+        "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts", "v0.93.1",
+        "2026-08-21", "prometheus-community/helm-charts ea930baee (chart version 88.5.3)"),
     # The Prometheus Operator CRDs on their own, for the same operator version as kube-prometheus-stack's
     # appVersion (both charts at prometheus-community/helm-charts@cf408a29 carry appVersion v0.93.1).
     "prometheus-operator-crds": ChartPin(
-        "prometheus-operator-crds", "31.0.1", "https://prometheus-community.github.io/helm-charts", "v0.93.1"
-    ),
+        "prometheus-operator-crds", "31.0.1", "https://prometheus-community.github.io/helm-charts", "v0.93.1",
+        "2026-08-10", "prometheus-community/helm-charts 4529d7bb4 (chart version 31.0.1)"),
     # Resource metrics for CPU/memory HorizontalPodAutoscalers (kubernetes-sigs/metrics-server, tag
     # metrics-server-helm-chart-3.13.1).
-    "metrics-server": ChartPin("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/", "0.8.1"),
-    "keycloakx": ChartPin("keycloakx", "7.1.11", "https://codecentric.github.io/helm-charts", "26.5.6"),
-    "mlflow": ChartPin("mlflow", "1.11.5", "https://community-charts.github.io/helm-charts", "3.15.1"),
-    "zenml": ChartPin("zenml", "0.74.0", "oci://public.ecr.aws/zenml/zenml", "0.74.0"),
-    "lakefs": ChartPin("lakefs", "1.12.16", "https://charts.lakefs.io", "1.97.0"),
+    "metrics-server": ChartPin("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/", "0.8.1",
+                               "2026-06-11", "kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1"),
+    "keycloakx": ChartPin("keycloakx", "7.1.11", "https://codecentric.github.io/helm-charts", "26.5.6",
+                          "2026-04-21", "codecentric/helm-charts 15f09f3 (chart version 7.1.11)"),
+    "mlflow": ChartPin("mlflow", "1.11.5", "https://community-charts.github.io/helm-charts", "3.15.1",
+                       "2026-08-21", "community-charts/helm-charts 9d23d00 (chart version 1.11.5)"),
+    # Since zenml-io/zenml#4637 the chart's top-level values key is `server:` (`zenml:` still merges, deprecated).
+    "zenml": ChartPin("zenml", "0.98.0", "oci://public.ecr.aws/zenml/zenml", "0.98.0",
+                      "2026-10-13", "zenml 0.98.0 wheel on PyPI: migration 0.98.0_release.py Create Date"),
+    "lakefs": ChartPin("lakefs", "1.12.16", "https://charts.lakefs.io", "1.97.0",
+                       "2026-07-23", "treeverse/charts 39e2645 (chart version 1.12.16)"),
     "aws-load-balancer-controller": ChartPin(
-        "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts", "v3.5.0"
-    ),
+        "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts", "v3.5.0",
+        "2026-08-03", "aws/eks-charts 5239609 (chart version 3.5.0)"),
     # Event-driven autoscaling (ScaledObject/ScaledJob): serving scales on Prometheus and SQS signals.
-    "keda": ChartPin("keda", "2.20.2", "https://kedacore.github.io/charts", "2.20.2"),
+    "keda": ChartPin("keda", "2.20.2", "https://kedacore.github.io/charts", "2.20.2",
+                     "2026-07-31", "kedacore/charts cbb9bb8 (prepare v2.20.2 release)"),
 }
 
 def split_image(image: str) -> tuple[str, str]:
@@ -75,19 +91,88 @@ def split_image(image: str) -> tuple[str, str]:
     return repository, tag
 
 
-# Container images the program sets itself (charts pin the rest).
-IMAGES: dict[str, str] = {
+@dataclass(frozen=True)
+class ImagePin:
+    """A container image the program sets, pinned by tag and, where a source records it, by digest."""
+
+    reference: str  # registry/repository:tag
+    released: str = ""  # ISO date of the release (or of the image build); empty: not verified
+    released_source: str = ""
+    digest: str = ""  # sha256 of the multi-platform index; empty: no source here records it
+    digest_source: str = ""
+    chart: str = ""  # the chart (CHARTS key) that sets this image too; its default must match
+    differs_from_chart: str = ""  # why the pin is not the chart's default, if it is not
+
+    @property
+    def tag(self) -> str:
+        return self.reference.rpartition(":")[2]
+
+    @property
+    def pinned(self) -> str:
+        """What a pod spec runs: repository:tag@digest where the digest is verified, else repository:tag."""
+        return f"{self.reference}@{self.digest}" if self.digest else self.reference
+
+
+_REPO_INFO = "docker-library/repo-info"
+IMAGE_PINS: dict[str, ImagePin] = {
     # Cluster Autoscaler's minor version must match the cluster's Kubernetes minor version.
-    "cluster-autoscaler": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.34.2",
-    "keycloak": "quay.io/keycloak/keycloak:26.5.6",
-    "postgres-client": "docker.io/library/postgres:17.6-alpine3.22",
-    "mysql-client": "docker.io/library/mysql:8.4.6",
-    "cuda-smoke-test": "nvcr.io/nvidia/cuda:12.9.1-base-ubuntu24.04",
+    "cluster-autoscaler": ImagePin(
+        "registry.k8s.io/autoscaling/cluster-autoscaler:v1.34.2", "2025-11-26",
+        "kubernetes/autoscaler tag cluster-autoscaler-1.34.2", chart="cluster-autoscaler",
+        differs_from_chart="the chart defaults to its own appVersion (1.35.x); the image follows the cluster's "
+                           "Kubernetes minor (1.34)"),
+    "keycloak": ImagePin("quay.io/keycloak/keycloak:26.5.6", "2026-04-08",
+                         "codecentric/helm-charts 887ac4f (Keycloak update from 26.5.5 to 26.5.6)", chart="keycloakx"),
+    # keycloak-config-cli applies the platform realm to the running Keycloak; its build targets a Keycloak
+    # release of the same minor (6.5.0 is published for 26.5.4, adorsys/keycloak-config-cli .github/workflows/
+    # ci.yaml at v6.5.0; the admin API does not change within a minor).
+    "keycloak-config-cli": ImagePin("docker.io/adorsys/keycloak-config-cli:6.5.0-26.5.4", "2026-03-12",
+                                    "adorsys/keycloak-config-cli CHANGELOG.md, tag v6.5.0"),
+    "postgres-client": ImagePin(
+        "docker.io/library/postgres:17.11-alpine3.24", "2026-09-17", f"{_REPO_INFO} repos/postgres/remote/"
+        "17.11-alpine3.24.md @14ad5cc (image build)",
+        "sha256:b0f9560a2de083e2cc7382e75f808c7381a32852a7ec49117deedb300e552b24",
+        f"{_REPO_INFO} repos/postgres/remote/17.11-alpine3.24.md @14ad5cc17dd0e9a01079feefc7a59c24536f5291"),
+    "mysql-client": ImagePin(
+        "docker.io/library/mysql:8.4.11", "2026-09-12", f"{_REPO_INFO} repos/mysql/remote/8.4.11.md @0f0c69a "
+        "(image build)",
+        "sha256:85b9bf2e29cf836ecb8c2a15a935d4ba0c606631dff1dd79531a11983c638f2a",
+        f"{_REPO_INFO} repos/mysql/remote/8.4.11.md @0f0c69aaf7d364b2fd5a00f9141c6b51de83f2cb"),
+    "cuda-smoke-test": ImagePin("nvcr.io/nvidia/cuda:12.9.1-base-ubuntu24.04"),
     # MLOps services: the charts' own defaults, pinned here so that an upgrade is a reviewed change.
-    "mlflow": "docker.io/burakince/mlflow:3.15.1",
-    "zenml-server": "docker.io/zenmldocker/zenml-server:0.74.0",
-    "lakefs": "docker.io/treeverse/lakefs:1.84.0",
+    "mlflow": ImagePin("docker.io/burakince/mlflow:3.15.1", "2026-08-07",
+                       "community-charts/helm-charts 6361e8d (Update mlflow chart to 3.15.1)", chart="mlflow"),
+    "zenml-server": ImagePin("docker.io/zenmldocker/zenml-server:0.98.0", "2026-10-13",
+                             "zenml 0.98.0 wheel on PyPI: migration 0.98.0_release.py Create Date", chart="zenml"),
+    # Not the chart's appVersion (1.97.0): since chart 1.9.0 the community and Enterprise images have their own
+    # tags (treeverse/charts#391/#392) and appVersion moves with either. Chart 1.12.14 was released for lakeFS
+    # 1.84.0 (treeverse/charts c21d676); 1.12.15 and 1.12.16 changed replication and Enterprise only.
+    "lakefs": ImagePin("docker.io/treeverse/lakefs:1.84.0", "2026-07-22",
+                       "treeverse/lakeFS#10495 (CHANGELOG for v1.84.0, after the release)", chart="lakefs"),
 }
+# Tag references by name (what charts take as repository + tag).
+IMAGES: dict[str, str] = {name: pin.reference for name, pin in IMAGE_PINS.items()}
+
+
+def pinned_image(name: str) -> str:
+    """The reference a pod spec the program writes itself runs: with the digest where one is verified."""
+    return IMAGE_PINS[name].pinned
+
+
+def pin_warnings(today: date) -> list[str]:
+    """Pins older than a year, without a verified release date, or without a verified digest."""
+    warnings: list[str] = []
+    dated = [(f"chart {k} {p.version}", p.released) for k, p in CHARTS.items()]
+    dated += [(f"image {k} {p.tag}", p.released) for k, p in IMAGE_PINS.items()]
+    for what, released in dated:
+        if not released:
+            warnings.append(f"{what}: release date unverified")
+        elif (today - date.fromisoformat(released)).days > STALE_AFTER_DAYS:
+            warnings.append(f"{what}: released {released}, more than a year ago; check for a current release")
+    warnings += [f"image {k} {p.tag}: digest unverified (pinned by tag only)" for k, p in IMAGE_PINS.items()
+                 if not p.digest]
+    return warnings
+
 
 # RDS engines of the services' databases: major versions, minor upgrades applied by RDS in the
 # maintenance window. The client images above (postgres-client, mysql-client) match these majors.

@@ -22,6 +22,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import yaml
@@ -31,7 +32,7 @@ from components.gpu.report import gpu_plan_section
 from domain.settings import PlatformSettings, SettingsError
 from domain.settings.loader import PROJECT, settings_from_config
 from domain.settings.node_pools import POOL_LABEL
-from domain.versions import kubernetes_release
+from domain.versions import kubernetes_release, pin_warnings
 from stacks.offline import (
     SECRET_MASK,
     Evaluation,
@@ -47,7 +48,7 @@ from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate, project_estimate
 from stacks.review.critical_path import CriticalPath, critical_path
 from stacks.review.first_deploy import FirstDeployReport, first_deploy
-from stacks.review.verdicts import Verdicts, project_verdicts, stack_verdicts
+from stacks.review.verdicts import Verdicts, describe_exemption, project_verdicts, stack_verdicts
 from stacks.review.zonal import render_zonal
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -140,6 +141,8 @@ def render_verdicts(v: Verdicts) -> str:
     if failing:
         lines.append(table(["violations", "policy"], [[n, k] for k, n in sorted(failing.items())]))
     lines += [f"  [{x.enforcement}] {x.policy_name} on {x.resource_name or 'stack'}: {x.message}" for x in v.violations]
+    lines.append(f"exempt from gpu-workloads-readable: {len(v.exemptions) or 'none'}")
+    lines += [f"  {describe_exemption(e)}" for e in v.exemptions]
     return "\n".join(lines)
 
 
@@ -154,6 +157,12 @@ def render_path(p: CriticalPath) -> str:
     rows = [[f"{s.start // 60}:{s.start % 60:02d}", f"{s.seconds}s", s.type, s.name] for s in p.steps]
     return (f"Longest chain of creations: {p.total_seconds // 60} min {p.total_seconds % 60} s "
             "(typical create times, stacks/review/critical_path.py)\n" + table(["starts", "takes", "type", "name"], rows))
+
+
+def render_pins(today: date) -> str:
+    """Pins older than a year, or without a verified release date or digest (domain/versions.py)."""
+    warnings = pin_warnings(today)
+    return "\n".join(f"warning: {w}" for w in warnings) if warnings else "every pin is current and pinned by digest"
 
 
 def render_first_deploy(d: FirstDeployReport) -> str:
@@ -188,6 +197,7 @@ def render_text(ev: Evaluation, rv: Review) -> str:
         parts.append(section("Zonal volumes", zonal))
     if ev.project_dir is None:
         parts.append(section("First deploy", render_first_deploy(rv.first_deploy)))
+    parts.append(section("Version pins", render_pins(date.today())))
     parts.append(section("Policy verdicts", render_verdicts(rv.verdicts)))
     parts.append(section("Cost estimate", render_cost(rv.cost)))
     parts.append(section("Deployment critical path", render_path(rv.path)))
@@ -205,6 +215,7 @@ def resource_json(r: PlannedResource) -> dict[str, Any]:
 def to_json(ev: Evaluation, rv: Review) -> dict[str, Any]:
     return {
         "stack": ev.stack,
+        "project": ev.project,
         "environment": ev.settings.environment,
         "region": ev.settings.region,
         "resourceCount": sum(1 for r in ev.resources if r.is_resource),
@@ -214,6 +225,7 @@ def to_json(ev: Evaluation, rv: Review) -> dict[str, Any]:
         "policy": rv.verdicts.as_dict(),
         "cost": rv.cost.as_dict(),
         "criticalPath": rv.path.as_dict(),
+        "pinWarnings": pin_warnings(date.today()),
         "outputs": masked_outputs(ev),
         "resources": [resource_json(r) for r in sorted(ev.resources, key=lambda r: r.urn)],
     }

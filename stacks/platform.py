@@ -117,11 +117,14 @@ def build_platform(settings: PlatformSettings) -> Platform:
     capacity = pool_capacity(settings.pools, node_pools.groups,
                              gpu.autoscaler.release if gpu.autoscaler is not None else None)
     # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
-    oidc_clients = make_oidc_clients(settings, opts=with_aws)
-    # MLOps services (components/services), first their shared storage (KMS, RDS, bootstrap namespace) and
-    # the ALB controller, if any (system pool), so that Grafana gets its database on the services' PostgreSQL.
+    services_settings = settings.services_layer()
+    oidc_clients = make_oidc_clients(services_settings, opts=with_aws)
+    # MLOps services (components/services) in one call: their shared storage (KMS, RDS, bootstrap namespace),
+    # the ALB controller if any (system pool), Grafana's database on their PostgreSQL, then every service,
+    # whose pods wait for their own pool only and whose ServiceMonitors wait for the CRDs.
     services = PlatformServices(
-        "services", settings, oidc=cluster.oidc, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
+        "services", services_settings, oidc=cluster.oidc, oidc_clients=oidc_clients,
+        monitoring_crds=monitoring_crds, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
         private_subnet_ids=network.private_subnet_ids, node_security_group_id=cluster.node_security_group_id,
         node_groups=capacity,
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": cluster.k8s_provider}))
@@ -132,13 +135,10 @@ def build_platform(settings: PlatformSettings) -> Platform:
     controller = services.ingress_controller.release if services.ingress_controller is not None else None
     observability = Observability(
         "observability", settings, storage_class_name=storage.storage_class_name,
-        grafana_oidc=oidc_clients.get("grafana"), grafana_database=services.grafana_database(),
+        grafana_oidc=oidc_clients.get("grafana"), grafana_database=services.grafana_database,
         ingress_controller=controller, vpc_cidr=network.vpc_cidr,
         release_depends_on=[*capacity[settings.observability.pool], storage.storage_class, *monitoring_crds],
         opts=after_system)
-    # Keycloak, MLflow, ZenML, lakeFS: each service's pods wait for their own node pool only, their
-    # ServiceMonitors for the CRDs.
-    services.deploy_services(oidc_clients, monitoring_depends_on=monitoring_crds)
     # KEDA (system pool): serving scales on Prometheus and SQS; its ServiceMonitors need the monitoring CRDs.
     keda = Keda("keda", system_pool=settings.system_pool, region=settings.region, oidc=cluster.oidc,
                 vpc_cidr=network.vpc_cidr, replicas=2 if settings.is_production else 1,

@@ -85,9 +85,9 @@ def test_the_checker():
     # Open maps take anything below them; extra keys any type; alternative types are accepted.
     assert problems(chart, {"nodeSelector": {"any": "label"}, "extraArgs": {"expander": ["x"]},
                             "expanderPriorities": "1:\n- .*\n"}) == []
-    assert problems("zenml", {"zenml": {"database": {"passwordSecretRef": {"name": "s", "key": "k"}}}}) == []
-    assert problems("zenml", {"zenml": {"database": {"passwordSecretRef": {"nam": "s"}}}}) == [
-        "zenml.database.passwordSecretRef.nam: not a key of zenml 0.74.0"]
+    assert problems("zenml", {"server": {"database": {"passwordSecretRef": {"name": "s", "key": "k"}}}}) == []
+    assert problems("zenml", {"server": {"database": {"passwordSecretRef": {"nam": "s"}}}}) == [
+        "server.database.passwordSecretRef.nam: not a key of zenml 0.98.0"]
 
 
 def test_tests_never_read_the_upstream_charts():

@@ -14,7 +14,12 @@ from components.helm import chart_release
 from components.identity import OidcClient
 from components.ingress import alb_ingress
 from components.namespace import PlatformNamespace
-from components.secret import opaque_secret
+from components.secret import (
+    SECRETS_CHECKSUM_ANNOTATION,
+    env_secrets_checksum,
+    opaque_secret,
+    with_pod_annotations,
+)
 from components.storage.database import DatabaseConnection
 from components.storage_class import DEFAULT_STORAGE_CLASS
 from domain.settings import PlatformSettings
@@ -158,10 +163,16 @@ class Observability(pulumi.ComponentResource):
             for stem, dashboard in dashboards(obs).items()
         ]
 
-        values = kube_prometheus_stack_values(
+        plain_values = kube_prometheus_stack_values(
             settings, obs, storage_class_name,
             GrafanaSecrets(admin=SecretRef(GRAFANA_ADMIN_SECRET, "admin-password"), sso=sso, database=database),
             grafana_replicas)
+        # Grafana reads its OIDC client secret and database password through env: a rotation rolls its pods.
+        env_secrets = [admin_password.result, *([grafana_oidc.secret] if grafana_oidc is not None else []),
+                       *([grafana_database.password] if grafana_database is not None else [])]
+        values = env_secrets_checksum(env_secrets).apply(lambda checksum: {
+            **plain_values,
+            "grafana": with_pod_annotations(plain_values["grafana"], {SECRETS_CHECKSUM_ANNOTATION: checksum})})
         self.release = chart_release(
             f"{name}-kube-prometheus-stack", CHARTS["kube-prometheus-stack"], ns, values,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.namespace, *secrets,

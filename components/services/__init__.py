@@ -1,7 +1,7 @@
-"""MLOps services: Keycloak, MLflow, ZenML and lakeFS as pinned Helm releases on RDS and S3.
+"""MLOps services: every service of the catalog (domain/services.py) as a pinned Helm release on RDS and S3.
 
 `make_oidc_clients` (no dependency on the Keycloak release) gives consumers such as Grafana their
-`OidcClient`; `PlatformServices` builds everything else.
+`OidcClient`; `PlatformServices` builds everything else in one call.
 """
 
 from .keycloak import make_oidc_clients

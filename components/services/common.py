@@ -10,13 +10,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
-from components.ingress import alb_ingress
+from components.identity import OidcClient
 from components.secret import opaque_secret  # noqa: F401  (re-exported for the services)
 from components.storage import RdsInstance, ServiceBucket, bucket_name, read_write_statements
-from domain.settings import PlatformSettings
-from domain.settings.node_pools import NodePoolSettings
 from domain.settings.observability import MONITORING_NAMESPACE  # noqa: F401  (re-exported for the services)
-from domain.settings.services import ServiceSettings, ServicesSettings
+from domain.settings.services import ServiceDeployment, ServicesLayerSettings, ServicesSettings
 from domain.versions import split_image  # noqa: F401  (re-exported for the services)
 
 SERVICE_ACCOUNT_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -29,6 +27,30 @@ RESTRICTED_CONTAINER: dict[str, Any] = {
     "runAsNonRoot": True,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+
+
+NOBODY = 65534
+
+
+def one_shot_job_spec(app: str, container: dict[str, Any], placement: Mapping[str, Any],
+                      annotations: Mapping[str, str], volumes: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Job that runs one restricted pod as nobody, without a service account token, until it succeeds
+    (6 tries, 20 minutes at most). `annotations` on the pod template: a change replaces the Job."""
+    return {
+        "backoffLimit": 6,
+        "activeDeadlineSeconds": 1200,
+        "template": {
+            "metadata": {"labels": {"app.kubernetes.io/name": app}, "annotations": dict(annotations)},
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "securityContext": {**RESTRICTED_POD, "runAsUser": NOBODY, "runAsGroup": NOBODY},
+                **placement,
+                "containers": [container],
+                "volumes": volumes,
+            },
+        },
+    }
 
 
 def in_cluster_hosts(service: str, namespace: str) -> list[str]:
@@ -48,12 +70,11 @@ class DatabaseServer:
 class ServiceContext:
     """Shared infrastructure the service components build on. Created once by PlatformServices."""
 
-    platform: PlatformSettings
+    layer: ServicesLayerSettings
     oidc: OidcIdentity
     account_id: pulumi.Output[str]
     data_key_arn: pulumi.Output[str]
     vpc_cidr: str
-    bootstrap_namespace: str
     # The bootstrap namespace and master-credential Secrets: what every AppDatabase waits for.
     bootstrap_ready: Sequence[pulumi.Resource] = ()
     databases: dict[str, DatabaseServer] = field(default_factory=dict)  # by service name
@@ -62,40 +83,34 @@ class ServiceContext:
     ingress_controller: pulumi.Resource | None = None
     # What a release waits for when it creates ServiceMonitors (the Prometheus Operator CRDs).
     monitoring: Sequence[pulumi.Resource] = ()
+    # OIDC clients of the platform realm (Keycloak imports them), by client id.
+    oidc_clients: Mapping[str, OidcClient] = field(default_factory=dict)
 
     @property
     def settings(self) -> ServicesSettings:
-        return self.platform.services
+        return self.layer.settings
 
     @property
     def protect(self) -> bool:
-        return self.platform.protect_stateful_resources
+        return self.layer.protect
 
-    def service(self, name: str) -> ServiceSettings:
-        return self.settings.service(name)
+    @property
+    def region(self) -> str:
+        return self.layer.region
 
-    def pool(self, name: str) -> NodePoolSettings:
-        return self.settings.pool_for(name, self.platform)
-
-    def placement(self, name: str) -> dict[str, Any]:
-        return self.pool(name).placement
-
-    def client_namespaces(self, name: str) -> list[str]:
-        return self.settings.client_namespaces(name, self.platform)
-
-    def replicas(self, name: str) -> int:
-        return self.settings.service(name).replicas
+    def deployment(self, name: str) -> ServiceDeployment:
+        return self.layer.deployment(name)
 
     def nodes_ready(self, name: str) -> list[pulumi.Resource]:
         """What a service's pods wait for: its pool's node group (and the autoscaler, for a pool at zero)."""
-        return list(self.node_groups.get(self.settings.pool_name(name, self.platform), ()))
+        return list(self.node_groups.get(self.deployment(name).pool, ()))
 
     def release_after(self, name: str) -> list[pulumi.Resource]:
         """What a service's Helm release waits for besides its own Secrets and database."""
         return [*self.nodes_ready(name), *(self.monitoring if self.settings.service_monitors else ())]
 
     def bucket_name(self, purpose: str) -> pulumi.Output[str]:
-        cluster, region = self.platform.cluster_name, self.platform.region
+        cluster, region = self.layer.cluster_name, self.layer.region
         return self.account_id.apply(lambda account: bucket_name(cluster, purpose, account, region))
 
 
@@ -126,23 +141,9 @@ def bucket_with_role(name: str, ctx: ServiceContext, *, purpose: str, namespace:
     bucket = ServiceBucket(f"{name}-bucket", bucket=ctx.bucket_name(purpose), kms_key_arn=ctx.data_key_arn,
                            settings=ctx.settings.buckets, protect=ctx.protect,
                            opts=pulumi.ResourceOptions(parent=parent))
-    region = ctx.platform.region
+    region = ctx.region
     policy = pulumi.Output.all(bucket.arn, ctx.data_key_arn, ctx.account_id).apply(lambda a: policy_document(
         read_write_statements(a[0], a[1], region) + (extra_statements(a[2]) if extra_statements else [])))
     role = ServiceAccountRole(f"{name}-irsa", ctx.oidc, namespace, service_account, policy=policy,
                               opts=pulumi.ResourceOptions(parent=parent))
     return bucket, role
-
-
-def expose(name: str, ctx: ServiceContext, service_name: str, *, namespace: str, service: str, service_port: int,
-           target_port: int, health_check_path: str, parent: pulumi.Resource,
-           after: Sequence[pulumi.Resource]) -> k8s.networking.v1.Ingress | None:
-    """The service's ALB Ingress when `services.<service_name>.ingress.enabled`, else nothing."""
-    ingress = ctx.service(service_name).ingress
-    if not ingress.enabled:
-        return None
-    controller = [ctx.ingress_controller] if ctx.ingress_controller is not None else []
-    return alb_ingress(f"{name}-ingress", namespace=namespace, ingress=ingress, service=service,
-                       service_port=service_port, target_port=target_port, health_check_path=health_check_path,
-                       vpc_cidr=ctx.vpc_cidr, group=ctx.platform.cluster_name, pod_selector=None, parent=parent,
-                       depends_on=[*after, *controller])

@@ -23,9 +23,9 @@ import pulumi_random as random
 
 from components.kube import api_fields
 from components.storage.database import DatabaseConnection
-from domain.versions import IMAGES
+from domain.versions import pinned_image
 
-from .common import RESTRICTED_CONTAINER, RESTRICTED_POD, DatabaseServer, opaque_secret
+from .common import NOBODY, RESTRICTED_CONTAINER, DatabaseServer, one_shot_job_spec, opaque_secret
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 APP_PASSWORD_ENV = "APP_PASSWORD"
@@ -33,7 +33,6 @@ APP_PASSWORD_KEY = "password"
 MASTER_USERNAME_KEY = "username"
 MASTER_PASSWORD_KEY = "password"
 SCRIPT_DIR = "/bootstrap"
-NOBODY = 65534
 
 
 def _check_identifiers(user: str, databases: Sequence[str]) -> None:
@@ -126,7 +125,7 @@ def bootstrap_container(engine: str, host: str, port: int, master_secret: str, a
     """The Job's container: client image, connection from env, secrets by reference only."""
     env: list[dict[str, Any]] = [{"name": "HOME", "value": "/tmp"}]
     if engine == "postgres":
-        image = IMAGES["postgres-client"]
+        image = pinned_image("postgres-client")
         command = ["psql", "--no-psqlrc", f"--file={SCRIPT_DIR}/bootstrap.sql"]
         env += [{"name": "PGHOST", "value": host}, {"name": "PGPORT", "value": str(port)},
                 {"name": "PGDATABASE", "value": "postgres"}, {"name": "PGSSLMODE", "value": "require"},
@@ -134,7 +133,7 @@ def bootstrap_container(engine: str, host: str, port: int, master_secret: str, a
                 _secret_env("PGUSER", master_secret, MASTER_USERNAME_KEY),
                 _secret_env("PGPASSWORD", master_secret, MASTER_PASSWORD_KEY)]
     else:
-        image = IMAGES["mysql-client"]
+        image = pinned_image("mysql-client")
         command = ["/bin/sh", f"{SCRIPT_DIR}/bootstrap.sh"]
         env += [{"name": "DB_HOST", "value": host}, {"name": "DB_PORT", "value": str(port)},
                 _secret_env("MASTER_USERNAME", master_secret, MASTER_USERNAME_KEY),
@@ -155,22 +154,9 @@ def bootstrap_container(engine: str, host: str, port: int, master_secret: str, a
 
 def bootstrap_job_spec(container: dict[str, Any], script_config_map: str, placement: Mapping[str, Any],
                        annotations: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "backoffLimit": 6,
-        "activeDeadlineSeconds": 1200,
-        "template": {
-            "metadata": {"labels": {"app.kubernetes.io/name": "database-bootstrap"}, "annotations": dict(annotations)},
-            "spec": {
-                "restartPolicy": "Never",
-                "automountServiceAccountToken": False,
-                "securityContext": {**RESTRICTED_POD, "runAsUser": NOBODY, "runAsGroup": NOBODY},
-                **placement,
-                "containers": [container],
-                "volumes": [{"name": "script", "configMap": {"name": script_config_map, "defaultMode": 0o444}},
-                            {"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}}],
-            },
-        },
-    }
+    return one_shot_job_spec("database-bootstrap", container, placement, annotations, [
+        {"name": "script", "configMap": {"name": script_config_map, "defaultMode": 0o444}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}}])
 
 
 def _digest(text: str) -> str:

@@ -13,41 +13,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi_random as random
 import yaml
 
-from components.availability import chart_pod_labels, disruption_budget, zone_spread
-from components.helm import chart_release
+from components.availability import chart_pod_labels, zone_spread
 from components.namespace import PlatformNamespace
-from domain.settings import PlatformSettings
-from domain.versions import CHARTS, IMAGES
+from domain.services import service_spec
+from domain.settings.services import ServiceDeployment
+from domain.versions import IMAGES
 
-from .common import (
-    MONITORING_NAMESPACE,
-    ServiceContext,
-    bucket_with_role,
-    expose,
-    opaque_secret,
-    service_account_annotations,
-    split_image,
-)
-from .database_bootstrap import AppDatabase
+from .common import ServiceContext, opaque_secret, service_account_annotations, split_image
+from .recipe import HelmService, ReleaseInputs
 
-NAMESPACE = RELEASE = SERVICE = SERVICE_ACCOUNT = "lakefs"
-SERVICE_PORT = 80
-CONTAINER_PORT = 8000
-DB_USER = DB_NAME = "lakefs"
+SPEC = service_spec("lakefs")
+NAMESPACE = RELEASE = SERVICE = SERVICE_ACCOUNT = SPEC.name
+DB_USER = SPEC.database.user
+(DB_NAME,) = SPEC.database.names
 SECRET = "lakefs-secrets"
 ENCRYPT_KEY = "auth_encrypt_secret_key"
 CONNECTION_STRING_KEY = "database_connection_string"
 ADMIN_ACCESS_KEY_ID = "admin_access_key_id"
 ADMIN_SECRET_ACCESS_KEY = "admin_secret_access_key"
 ADMIN_USER = "admin"
-BUCKET_PURPOSE = "lakefs"
 LAKEFS_REPOSITORY = "treeverse/lakefs"  # the chart's community image; only its tag is a value
 POD_LABELS = chart_pod_labels("lakefs", RELEASE)
 
@@ -57,19 +47,19 @@ def connection_string(host: str, port: int, password: str) -> str:
     return f"postgres://{DB_USER}:{password}@{host}:{port}/{DB_NAME}?sslmode=require"
 
 
-def lakefs_config(platform: PlatformSettings) -> dict[str, Any]:
+def lakefs_config(region: str) -> dict[str, Any]:
     """Non-secret lakeFS configuration (the chart's `lakefsConfig`)."""
     return {
         "database": {"type": "postgres"},
-        "blockstore": {"type": "s3", "s3": {"region": platform.region}},
+        "blockstore": {"type": "s3", "s3": {"region": region}},
         "installation": {"user_name": ADMIN_USER},
         "stats": {"enabled": False},
         "logging": {"format": "json", "level": "INFO"},
     }
 
 
-def lakefs_values(platform: PlatformSettings, *, role_arn: str, placement: Mapping[str, Any],
-                  replicas: int) -> dict[str, Any]:
+def lakefs_values(deployment: ServiceDeployment, *, region: str, role_arn: str) -> dict[str, Any]:
+    placement, replicas = deployment.placement, deployment.replicas
     repository, tag = split_image(IMAGES["lakefs"])
     if not repository.endswith(LAKEFS_REPOSITORY):
         raise ValueError(f"IMAGES['lakefs'] must be a {LAKEFS_REPOSITORY} tag (the chart fixes the repository)")
@@ -81,7 +71,7 @@ def lakefs_values(platform: PlatformSettings, *, role_arn: str, placement: Mappi
         "fullnameOverride": RELEASE,
         "replicaCount": replicas,
         "image": {"pullPolicy": "IfNotPresent", "community": {"tag": tag}},
-        "lakefsConfig": yaml.safe_dump(lakefs_config(platform), sort_keys=False),
+        "lakefsConfig": yaml.safe_dump(lakefs_config(region), sort_keys=False),
         "existingSecret": SECRET,
         "secretKeys": {"authEncryptSecretKey": ENCRYPT_KEY, "databaseConnectionString": CONNECTION_STRING_KEY},
         "extraEnvVars": [from_secret("LAKEFS_INSTALLATION_ACCESS_KEY_ID", ADMIN_ACCESS_KEY_ID),
@@ -96,24 +86,17 @@ def lakefs_values(platform: PlatformSettings, *, role_arn: str, placement: Mappi
     }
 
 
-class Lakefs(pulumi.ComponentResource):
+class Lakefs(HelmService):
     """lakeFS in namespace `lakefs`. Exposes `bucket` (the blockstore), `role`, `admin_access_key_id`,
     `admin_secret_access_key` (secrets) and `release`."""
 
-    def __init__(self, name: str, ctx: ServiceContext, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mlplatform:services:Lakefs", name, None, opts)
-        self.namespace, self.service = NAMESPACE, SERVICE
-        ns = PlatformNamespace(f"{name}-ns", NAMESPACE, pss_level="baseline", opts=pulumi.ResourceOptions(parent=self))
-        ns.allow_ingress("clients", CONTAINER_PORT, [MONITORING_NAMESPACE, *ctx.client_namespaces("lakefs")])
+    SPEC = SPEC
+    POD_LABELS = POD_LABELS
 
-        self.bucket, self.role = bucket_with_role(name, ctx, purpose=BUCKET_PURPOSE, namespace=NAMESPACE,
-                                                  service_account=SERVICE_ACCOUNT, parent=self)
-        placement = ctx.placement("lakefs")
-        database = AppDatabase(f"{name}-db", server=ctx.databases["lakefs"], user=DB_USER, databases=[DB_NAME],
-                               namespace=ctx.bootstrap_namespace, placement=placement,
-                               prerequisites=ctx.bootstrap_ready,
-                               depends_on=ctx.nodes_ready("lakefs"), opts=pulumi.ResourceOptions(parent=self))
-        child = pulumi.ResourceOptions(parent=self)
+    def release_inputs(self, name: str, ctx: ServiceContext, deployment: ServiceDeployment,
+                       ns: PlatformNamespace) -> ReleaseInputs:
+        assert self.role is not None
+        database, child = self.database, pulumi.ResourceOptions(parent=self)
         encrypt_key = random.RandomPassword(f"{name}-encrypt-key", length=64, special=False, opts=child).result
         key_id = random.RandomString(f"{name}-admin-key-id", length=15, upper=True, lower=False, numeric=True,
                                      special=False, opts=child).result
@@ -127,17 +110,9 @@ class Lakefs(pulumi.ComponentResource):
             ADMIN_ACCESS_KEY_ID: self.admin_access_key_id,
             ADMIN_SECRET_ACCESS_KEY: self.admin_secret_access_key,
         }, parent=self, depends_on=[ns])
-        replicas = ctx.replicas("lakefs")
-        values = self.role.arn.apply(lambda arn: lakefs_values(ctx.platform, role_arn=arn, placement=placement,
-                                                               replicas=replicas))
-        self.release = chart_release(
-            f"{name}-release", CHARTS["lakefs"], NAMESPACE, values,
-            pulumi.ResourceOptions(parent=self, depends_on=[ns, secret, database.job, *ctx.release_after("lakefs")]),
-            release_name=RELEASE)
-        # The chart has no PodDisruptionBudget value.
-        self.disruption_budget = disruption_budget(f"{name}-pdb", namespace=NAMESPACE, metadata_name=RELEASE,
-                                                   match_labels=POD_LABELS, replicas=replicas, parent=self,
-                                                   depends_on=[ns])
-        expose(name, ctx, "lakefs", namespace=NAMESPACE, service=SERVICE, service_port=SERVICE_PORT,
-               target_port=CONTAINER_PORT, health_check_path="/_health", parent=self, after=[self.release])
-        self.register_outputs({"namespace": NAMESPACE, "bucket": self.bucket.name})
+        values = self.role.arn.apply(lambda arn: lakefs_values(deployment, region=ctx.region, role_arn=arn))
+        return ReleaseInputs(values, [secret], env_secrets=[
+            encrypt_key, database.password, database.host, self.admin_access_key_id, self.admin_secret_access_key])
+
+
+COMPONENT = Lakefs

@@ -12,59 +12,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi_random as random
 
-from components.availability import chart_pod_labels, disruption_budget, zone_anti_affinity
-from components.helm import chart_release
+from components.availability import chart_pod_labels, zone_anti_affinity
 from components.namespace import PlatformNamespace
-from domain.settings import PlatformSettings
-from domain.versions import CHARTS, IMAGES
+from domain.services import service_spec
+from domain.settings.services import ServiceDeployment
+from domain.versions import IMAGES
 
 from .common import (
-    MONITORING_NAMESPACE,
     RESTRICTED_CONTAINER,
     RESTRICTED_POD,
     ServiceContext,
-    bucket_with_role,
-    expose,
     in_cluster_hosts,
     login_secrets,
     opaque_secret,
     service_account_annotations,
     split_image,
 )
-from .database_bootstrap import AppDatabase
+from .recipe import HelmService, ReleaseInputs
 
-NAMESPACE = RELEASE = SERVICE = SERVICE_ACCOUNT = "mlflow"
-SERVICE_PORT = 80
-CONTAINER_PORT = 5000
-DB_USER = DB_NAME = "mlflow"
-AUTH_DB_NAME = "mlflow_auth"
+SPEC = service_spec("mlflow")
+NAMESPACE = RELEASE = SERVICE = SERVICE_ACCOUNT = SPEC.name
+DB_USER = SPEC.database.user
+DB_NAME, AUTH_DB_NAME = SPEC.database.names
 DB_SECRET = "mlflow-db"
 ADMIN_SECRET = "mlflow-admin"
 FLASK_SECRET = "mlflow-flask-server-secret-key"  # the name the chart looks up before generating one
 ARTIFACTS_PATH = "artifacts"
-BUCKET_PURPOSE = "mlflow"
 POD_LABELS = chart_pod_labels("mlflow", RELEASE)
 
 
-def allowed_hosts(platform: PlatformSettings) -> list[str]:
+def allowed_hosts(deployment: ServiceDeployment) -> list[str]:
     """Host headers MLflow accepts (DNS-rebinding protection): in-cluster names, port-forward, ingress."""
     hosts = [*in_cluster_hosts(SERVICE, NAMESPACE), "localhost", "localhost:*", "127.0.0.1:*"]
-    ingress = platform.services.mlflow.ingress
+    ingress = deployment.settings.ingress
     if ingress.enabled:
         hosts.append(ingress.host)
     return hosts
 
 
-def mlflow_values(platform: PlatformSettings, *, bucket: str, role_arn: str, db_host: str, db_port: int,
-                  placement: Mapping[str, Any], replicas: int, service_monitor: bool) -> dict[str, Any]:
+def mlflow_values(deployment: ServiceDeployment, *, region: str, bucket: str, role_arn: str, db_host: str,
+                  db_port: int, service_monitor: bool) -> dict[str, Any]:
     """Values of the mlflow chart. Passwords are referenced through existing Secrets only."""
     repository, tag = split_image(IMAGES["mlflow"])
+    placement, replicas = deployment.placement, deployment.replicas
     postgres = {"enabled": True, "host": db_host, "port": db_port, "user": "", "password": "", "driver": ""}
     db_secret = {"name": DB_SECRET, "usernameKey": "username", "passwordKey": "password"}
     return {
@@ -95,8 +90,8 @@ def mlflow_values(platform: PlatformSettings, *, bucket: str, role_arn: str, db_
             "postgres": {**postgres, "database": AUTH_DB_NAME, "existingSecret": db_secret},
         },
         # libpq reads PGSSLMODE: both the tracking store and the auth store connect over TLS.
-        "extraEnvVars": {"AWS_DEFAULT_REGION": platform.region, "PGSSLMODE": "require"},
-        "serverAllowedHosts": allowed_hosts(platform),
+        "extraEnvVars": {"AWS_DEFAULT_REGION": region, "PGSSLMODE": "require"},
+        "serverAllowedHosts": allowed_hosts(deployment),
         "nodeSelector": dict(placement["nodeSelector"]),
         "tolerations": list(placement["tolerations"]),
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
@@ -107,27 +102,18 @@ def mlflow_values(platform: PlatformSettings, *, bucket: str, role_arn: str, db_
     }
 
 
-class Mlflow(pulumi.ComponentResource):
+class Mlflow(HelmService):
     """MLflow in namespace `mlflow`. Exposes `bucket`, `role`, `admin_password` (secret), `release`."""
 
-    def __init__(self, name: str, ctx: ServiceContext, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mlplatform:services:Mlflow", name, None, opts)
-        self.namespace, self.service = NAMESPACE, SERVICE
-        ns = PlatformNamespace(f"{name}-ns", NAMESPACE, pss_level="restricted", opts=pulumi.ResourceOptions(parent=self))
-        ns.allow_ingress("clients", CONTAINER_PORT, [MONITORING_NAMESPACE, *ctx.client_namespaces("mlflow")])
+    SPEC = SPEC
+    POD_LABELS = POD_LABELS
 
-        self.bucket, self.role = bucket_with_role(name, ctx, purpose=BUCKET_PURPOSE, namespace=NAMESPACE,
-                                                  service_account=SERVICE_ACCOUNT, parent=self)
-        placement = ctx.placement("mlflow")
-        database = AppDatabase(f"{name}-db", server=ctx.databases["mlflow"], user=DB_USER,
-                               databases=[DB_NAME, AUTH_DB_NAME], namespace=ctx.bootstrap_namespace,
-                               placement=placement, prerequisites=ctx.bootstrap_ready,
-                               depends_on=ctx.nodes_ready("mlflow"),
-                               opts=pulumi.ResourceOptions(parent=self))
-        self.admin_password = random.RandomPassword(f"{name}-admin", length=32, special=False,
-                                                    opts=pulumi.ResourceOptions(parent=self)).result
-        flask_key = random.RandomPassword(f"{name}-flask-key", length=64, special=False,
-                                          opts=pulumi.ResourceOptions(parent=self)).result
+    def release_inputs(self, name: str, ctx: ServiceContext, deployment: ServiceDeployment,
+                       ns: PlatformNamespace) -> ReleaseInputs:
+        assert self.bucket is not None and self.role is not None
+        database, child = self.database, pulumi.ResourceOptions(parent=self)
+        self.admin_password = random.RandomPassword(f"{name}-admin", length=32, special=False, opts=child).result
+        flask_key = random.RandomPassword(f"{name}-flask-key", length=64, special=False, opts=child).result
         secrets = [
             *login_secrets(name, NAMESPACE, db_secret=DB_SECRET, db_user=DB_USER, db_password=database.password,
                            admin_secret=ADMIN_SECRET, admin_password=self.admin_password, parent=self,
@@ -135,18 +121,10 @@ class Mlflow(pulumi.ComponentResource):
             opaque_secret(f"{name}-flask-secret", FLASK_SECRET, NAMESPACE,
                           {"MLFLOW_FLASK_SERVER_SECRET_KEY": flask_key}, parent=self, depends_on=[ns]),
         ]
-        replicas = ctx.replicas("mlflow")
         values = pulumi.Output.all(self.bucket.name, self.role.arn, database.host).apply(lambda a: mlflow_values(
-            ctx.platform, bucket=a[0], role_arn=a[1], db_host=a[2], db_port=database.port, placement=placement,
-            replicas=replicas, service_monitor=ctx.settings.service_monitors))
-        self.release = chart_release(
-            f"{name}-release", CHARTS["mlflow"], NAMESPACE, values,
-            pulumi.ResourceOptions(parent=self, depends_on=[ns, *secrets, database.job, *ctx.release_after("mlflow")]),
-            release_name=RELEASE)
-        # The chart has no PodDisruptionBudget value.
-        self.disruption_budget = disruption_budget(f"{name}-pdb", namespace=NAMESPACE, metadata_name=RELEASE,
-                                                   match_labels=POD_LABELS, replicas=replicas, parent=self,
-                                                   depends_on=[ns])
-        expose(name, ctx, "mlflow", namespace=NAMESPACE, service=SERVICE, service_port=SERVICE_PORT,
-               target_port=CONTAINER_PORT, health_check_path="/health", parent=self, after=[self.release])
-        self.register_outputs({"namespace": NAMESPACE, "bucket": self.bucket.name})
+            deployment, region=ctx.region, bucket=a[0], role_arn=a[1], db_host=a[2], db_port=database.port,
+            service_monitor=ctx.settings.service_monitors))
+        return ReleaseInputs(values, secrets, env_secrets=[database.password, self.admin_password, flask_key])
+
+
+COMPONENT = Mlflow

@@ -13,15 +13,17 @@ Grafana (observability layer) keeps its state in a `grafana` database and user o
 PostgreSQL instance of this layer (`grafana_database`): the shared one, or in per_service layout
 Keycloak's (Grafana logs in through Keycloak anyway), else MLflow's, else lakeFS's.
 
-Two phases, so that the monitoring stack can sit between them: the constructor builds the shared
-storage (KMS key, RDS instances, bootstrap namespace) and the ALB controller; `deploy_services` then
-builds the services, whose ServiceMonitors wait for the monitoring release.
+One build call: the shared storage (KMS key, RDS instances, bootstrap namespace), the ALB controller,
+Grafana's database (`grafana_database`, for the monitoring stack built next), then every enabled service of
+the catalog (domain/services.py) from its module's `COMPONENT`; their ServiceMonitors wait for the
+Prometheus Operator CRDs only, never for the monitoring stack.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 
 import pulumi
 import pulumi_aws as aws
@@ -31,29 +33,15 @@ from components.identity import OidcClient
 from components.ingress import LoadBalancerController
 from components.namespace import PlatformNamespace
 from components.storage import DatabaseConnection, DataKey, RdsInstance, rds_identifier
-from components.storage.database import Engine
-from domain.settings import PlatformSettings
-from domain.settings.services import ServicesSettings
+from domain.services import BOOTSTRAP_NAMESPACE, SERVICES, Engine, ServiceSpec, service_spec
+from domain.settings.services import ServicesLayerSettings, ServicesSettings
 
 from .common import DatabaseServer, ServiceContext, opaque_secret
 from .database_bootstrap import AppDatabase
-from .keycloak import Keycloak, public_base_url, realm_url
-from .lakefs import Lakefs
-from .mlflow import Mlflow
-from .zenml import Zenml
+from .keycloak import public_base_url, realm_url
+from .recipe import HelmService
 
-BOOTSTRAP_NAMESPACE = "platform-db"  # also in domain.settings.services.SERVICE_NAMESPACES
 GRAFANA_DB_USER = GRAFANA_DB_NAME = "grafana"
-SERVICE_ENGINES: dict[str, Engine] = {"keycloak": "postgres", "mlflow": "postgres", "lakefs": "postgres",
-                                      "zenml": "mysql"}
-# How to reach each service without an ingress: `kubectl -n <ns> port-forward svc/<svc> <local>:<port>`.
-PORT_FORWARDS: dict[str, tuple[str, str, int, int, str]] = {
-    # service: (namespace, Service, local port, Service port, path)
-    "keycloak": ("keycloak", "keycloak-http", 8080, 80, "/auth/"),
-    "mlflow": ("mlflow", "mlflow", 5000, 80, "/"),
-    "zenml": ("zenml", "zenml", 8081, 80, "/"),
-    "lakefs": ("lakefs", "lakefs", 8000, 80, "/"),
-}
 
 
 @dataclass(frozen=True)
@@ -66,94 +54,116 @@ class InstancePlan:
 def database_plan(services: ServicesSettings) -> list[InstancePlan]:
     """Which RDS instances exist and which enabled services each one serves."""
     enabled = services.enabled_services
+    engines = {s: service_spec(s).database.engine for s in enabled}
     if services.database.layout == "per_service":
-        return [InstancePlan(s, SERVICE_ENGINES[s], (s,)) for s in enabled]
+        return [InstancePlan(s, engines[s], (s,)) for s in enabled]
     plans = []
     for engine in ("postgres", "mysql"):
-        users = tuple(s for s in enabled if SERVICE_ENGINES[s] == engine)
+        users = tuple(s for s in enabled if engines[s] == engine)
         if users:
             plans.append(InstancePlan(engine, engine, users))
     return plans
 
 
-def grafana_database_instance(platform: PlatformSettings) -> str | None:
+def grafana_database_instance(layer: ServicesLayerSettings) -> str | None:
     """The instance (a `database_plan` name) that holds Grafana's database, or None (Grafana on SQLite)."""
-    if platform.observability.grafana.database != "postgres":
+    if layer.grafana_database is None:
         return None
-    return next((plan.name for plan in database_plan(platform.services) if plan.engine == "postgres"), None)
+    return next((plan.name for plan in database_plan(layer.settings) if plan.engine == "postgres"), None)
 
 
-def service_url(platform: PlatformSettings, service: str) -> str:
-    ingress = platform.services.service(service).ingress
-    if ingress.enabled:
-        return ingress.url + ("/auth/" if service == "keycloak" else "/")
-    _, _, local, _, path = PORT_FORWARDS[service]
-    return f"http://localhost:{local}{path}"
+def service_url(layer: ServicesLayerSettings, service: str) -> str:
+    return layer.deployment(service).url
 
 
 def port_forward_command(service: str) -> str:
-    namespace, svc, local, port, _ = PORT_FORWARDS[service]
-    return f"kubectl -n {namespace} port-forward svc/{svc} {local}:{port}"
+    return service_spec(service).port_forward
+
+
+def service_component(spec: ServiceSpec) -> type[HelmService]:
+    """The builder of a service: `COMPONENT` of its module components/services/<name>.py."""
+    component: type[HelmService] = import_module(f"{__package__}.{spec.name}").COMPONENT
+    return component
 
 
 class PlatformServices(pulumi.ComponentResource):
-    """Keycloak, MLflow, ZenML and lakeFS (each optional) on shared KMS, RDS and bootstrap namespace.
+    """Every enabled MLOps service of the catalog on shared KMS, RDS and bootstrap namespace, in one call.
 
-    Exposes `keycloak`, `mlflow`, `zenml`, `lakefs` (None when disabled, and until `deploy_services`),
+    Exposes `components` (service name -> its HelmService), `grafana_database` (Grafana's connection, or None),
     `ingress_controller` (also for Grafana's ingress), `databases` (instance name -> RdsInstance) and
     `outputs` (plain, non-secret stack outputs).
     """
 
-    def __init__(self, name: str, settings: PlatformSettings, *, oidc: OidcIdentity,
+    def __init__(self, name: str, layer: ServicesLayerSettings, *, oidc: OidcIdentity,
+                 oidc_clients: Mapping[str, OidcClient], monitoring_crds: Sequence[pulumi.Resource],
                  vpc_id: pulumi.Input[str], vpc_cidr: str, private_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], node_groups: Mapping[str, Sequence[pulumi.Resource]],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:services:PlatformServices", name, None, opts)
-        services = settings.services
-        self._name, self._settings, self._node_groups = name, settings, node_groups
-        self._oidc, self._vpc_cidr = oidc, vpc_cidr
-        self.keycloak: Keycloak | None = None
-        self.mlflow: Mlflow | None = None
-        self.zenml: Zenml | None = None
-        self.lakefs: Lakefs | None = None
+        self._name, self._layer, self._node_groups = name, layer, node_groups
+        self.components: dict[str, HelmService] = {}
         self.ingress_controller: LoadBalancerController | None = None
         self.databases: dict[str, RdsInstance] = {}
         self.outputs: dict[str, pulumi.Input[object]] = {}
         self._servers: dict[str, DatabaseServer] = {}  # by service
         self._instance_servers: dict[str, DatabaseServer] = {}  # by instance name
         self._bootstrap_ready: list[pulumi.Resource] = []
-        self._account_id: pulumi.Output[str] | None = None
-        needs_controller = services.any_ingress or settings.observability.grafana.ingress.enabled
-        if not services.enabled_services and not needs_controller:
+        enabled = list(layer.deployments)
+        # Grafana's `grafana` database on a PostgreSQL instance of this layer; None: Grafana keeps SQLite.
+        self.grafana_database: DatabaseConnection | None = None
+        if not enabled and not layer.needs_ingress_controller:
+            self.register_outputs({})
             return
 
         child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        self._account_id = account_id
-        if services.enabled_services:
+        if enabled:
             self._storage(name, vpc_id, private_subnet_ids, node_security_group_id, account_id)
-        if needs_controller:
+        if layer.needs_ingress_controller:
             self.ingress_controller = LoadBalancerController(
-                f"{name}-alb-controller", settings, oidc=oidc, vpc_id=vpc_id, account_id=account_id,
-                depends_on=list(node_groups.get(settings.system_pool.name, ())), opts=child)
+                f"{name}-alb-controller", cluster_name=layer.cluster_name, region=layer.region,
+                placement=layer.system_placement, oidc=oidc, vpc_id=vpc_id, account_id=account_id,
+                depends_on=list(node_groups.get(layer.system_pool, ())), opts=child)
+        controller = self.ingress_controller.release if self.ingress_controller is not None else None
+        self.grafana_database = self._grafana_database()
+        if not enabled:
+            self.register_outputs({})
+            return
+
+        ctx = ServiceContext(layer=layer, oidc=oidc, account_id=account_id, data_key_arn=self.data_key.arn,
+                             vpc_cidr=vpc_cidr, bootstrap_ready=self._bootstrap_ready, databases=self._servers,
+                             node_groups=node_groups, ingress_controller=controller,
+                             monitoring=list(monitoring_crds), oidc_clients=oidc_clients)
+        for spec in SERVICES:
+            if spec.name in layer.deployments:
+                self.components[spec.name] = service_component(spec)(f"{name}-{spec.name}", ctx, opts=child)
+
+        self.outputs = {
+            "serviceUrls": {s: service_url(layer, s) for s in enabled},
+            "serviceBuckets": {s: c.bucket.name for s, c in self.components.items() if c.bucket is not None},
+            "serviceDatabases": {n: i.address for n, i in self.databases.items()},
+        }
+        if "keycloak" in self.components:
+            self.outputs["keycloakIssuerUrl"] = realm_url(public_base_url(layer), layer.settings.keycloak.realm)
+        self.register_outputs(self.outputs)
 
     def _storage(self, name: str, vpc_id: pulumi.Input[str], private_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], account_id: pulumi.Output[str]) -> None:
         """KMS key, bootstrap namespace, RDS instances and their master-credential Secrets."""
-        settings, services = self._settings, self._settings.services
+        layer = self._layer
         child = pulumi.ResourceOptions(parent=self)
-        protect = settings.protect_stateful_resources
-        self.data_key = DataKey(f"{name}-data-key", alias=f"{settings.cluster_name}-services-data",
+        protect = layer.protect
+        self.data_key = DataKey(f"{name}-data-key", alias=f"{layer.cluster_name}-services-data",
                                 account_id=account_id, protect=protect, opts=child)
 
         bootstrap_ns = PlatformNamespace(f"{name}-db-bootstrap-ns", BOOTSTRAP_NAMESPACE, pss_level="restricted",
                                          opts=child)
         bootstrap_ready = self._bootstrap_ready
         bootstrap_ready.append(bootstrap_ns)
-        for plan in database_plan(services):
+        for plan in database_plan(layer.settings):
             instance = RdsInstance(
-                f"{name}-{plan.name}-db", engine=plan.engine, identifier=rds_identifier(settings.cluster_name, plan.name),
-                settings=services.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
+                f"{name}-{plan.name}-db", engine=plan.engine, identifier=rds_identifier(layer.cluster_name, plan.name),
+                settings=layer.settings.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
                 client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
                 opts=child)
             self.databases[plan.name] = instance
@@ -166,59 +176,17 @@ class PlatformServices(pulumi.ComponentResource):
             for service in plan.services:
                 self._servers[service] = self._instance_servers[plan.name]
 
-    def grafana_database(self) -> DatabaseConnection | None:
+    def _grafana_database(self) -> DatabaseConnection | None:
         """Grafana's `grafana` database and user on a PostgreSQL instance of this layer, made by a bootstrap
         Job on the monitoring pool (so the monitoring release waits for no other pool); None when the
         stack has no PostgreSQL instance or Grafana is set to SQLite."""
-        instance = grafana_database_instance(self._settings)
-        if instance is None or instance not in self._instance_servers:
+        instance = grafana_database_instance(self._layer)
+        where = self._layer.grafana_database
+        if instance is None or where is None or instance not in self._instance_servers:
             return None
-        pool_name = self._settings.observability.pool
-        pool = self._settings.pool(pool_name)
-        if pool is None:  # settings validation rejects this first
-            raise ValueError(f"observability.pool '{pool_name}' is not an enabled node pool")
         database = AppDatabase(
             f"{self._name}-grafana-db", server=self._instance_servers[instance], user=GRAFANA_DB_USER,
-            databases=[GRAFANA_DB_NAME], namespace=BOOTSTRAP_NAMESPACE, placement=pool.placement,
-            prerequisites=self._bootstrap_ready, depends_on=list(self._node_groups.get(pool_name, ())),
+            databases=[GRAFANA_DB_NAME], namespace=BOOTSTRAP_NAMESPACE, placement=where.placement,
+            prerequisites=self._bootstrap_ready, depends_on=list(self._node_groups.get(where.pool, ())),
             opts=pulumi.ResourceOptions(parent=self))
         return database.connection()
-
-    def deploy_services(self, oidc_clients: Mapping[str, OidcClient],
-                        monitoring_depends_on: Sequence[pulumi.Resource] = ()) -> None:
-        """Keycloak, MLflow, ZenML and lakeFS on the storage built by the constructor, and the outputs.
-
-        `oidc_clients` are imported into Keycloak's realm; `monitoring_depends_on` is what a release with
-        ServiceMonitors waits for (the Prometheus Operator CRDs)."""
-        settings, services, name = self._settings, self._settings.services, self._name
-        enabled = services.enabled_services
-        if not enabled:
-            self.register_outputs({})
-            return
-        child = pulumi.ResourceOptions(parent=self)
-        assert self._account_id is not None
-        controller = self.ingress_controller.release if self.ingress_controller is not None else None
-        ctx = ServiceContext(platform=settings, oidc=self._oidc, account_id=self._account_id,
-                             data_key_arn=self.data_key.arn, vpc_cidr=self._vpc_cidr,
-                             bootstrap_namespace=BOOTSTRAP_NAMESPACE, bootstrap_ready=self._bootstrap_ready,
-                             databases=self._servers, node_groups=self._node_groups, ingress_controller=controller,
-                             monitoring=list(monitoring_depends_on))
-        if "keycloak" in enabled:
-            self.keycloak = Keycloak(f"{name}-keycloak", ctx, oidc_clients, opts=child)
-        if "mlflow" in enabled:
-            self.mlflow = Mlflow(f"{name}-mlflow", ctx, opts=child)
-        if "zenml" in enabled:
-            self.zenml = Zenml(f"{name}-zenml", ctx, opts=child)
-        if "lakefs" in enabled:
-            self.lakefs = Lakefs(f"{name}-lakefs", ctx, opts=child)
-
-        buckets = {s: c.bucket.name for s, c in (("mlflow", self.mlflow), ("zenml", self.zenml),
-                                                   ("lakefs", self.lakefs)) if c is not None}
-        self.outputs = {
-            "serviceUrls": {s: service_url(settings, s) for s in enabled},
-            "serviceBuckets": buckets,
-            "serviceDatabases": {n: i.address for n, i in self.databases.items()},
-        }
-        if self.keycloak is not None:
-            self.outputs["keycloakIssuerUrl"] = realm_url(public_base_url(settings), services.keycloak.realm)
-        self.register_outputs(self.outputs)

@@ -1,7 +1,9 @@
 """ZenML server (OCI chart oci://public.ecr.aws/zenml/zenml) on MySQL 8, secrets in AWS Secrets Manager.
 
-- Database: `zenml.database.url` is mysql://zenml@<host>:3306/zenml with no password in it; the
-  password comes from the Secret `zenml-db` through `zenml.database.passwordSecretRef` (the chart
+- Values: the chart (0.98.0) takes the server's settings under `server:` (renamed from `zenml:` in
+  zenml-io/zenml#4637; the old key still merges, deprecated).
+- Database: `server.database.url` is mysql://zenml@<host>:3306/zenml with no password in it; the
+  password comes from the Secret `zenml-db` through `server.database.passwordSecretRef` (the chart
   maps it to ZENML_STORE_PASSWORD in the server and in its migration Job). TLS is on
   (`database.ssl`), and the instance refuses plaintext (require_secure_transport).
 - Secrets store: AWS Secrets Manager with implicit authentication, i.e. the IRSA role of the
@@ -20,38 +22,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.availability import chart_pod_labels, disruption_budget, zone_anti_affinity
-from components.helm import chart_release
+from components.availability import chart_pod_labels, zone_anti_affinity
 from components.namespace import PlatformNamespace
 from components.storage.names import partition
-from domain.settings import PlatformSettings
-from domain.versions import CHARTS, IMAGES
+from domain.services import service_spec
+from domain.settings.services import ServiceDeployment
+from domain.versions import IMAGES
 
 from .common import (
-    MONITORING_NAMESPACE,
     RESTRICTED_CONTAINER,
     RESTRICTED_POD,
     ServiceContext,
-    bucket_with_role,
-    expose,
     opaque_secret,
     service_account_annotations,
     split_image,
 )
-from .database_bootstrap import AppDatabase
+from .recipe import HelmService, ReleaseInputs
 
-NAMESPACE = RELEASE = SERVICE = SERVICE_ACCOUNT = "zenml"
-SERVICE_PORT = 80
-CONTAINER_PORT = 8080
-DB_USER = DB_NAME = "zenml"
+SPEC = service_spec("zenml")
+NAMESPACE = RELEASE = SERVICE = SERVICE_ACCOUNT = SPEC.name
+DB_USER = SPEC.database.user
+(DB_NAME,) = SPEC.database.names
 DB_SECRET = "zenml-db"
-BUCKET_PURPOSE = "zenml"
 POD_LABELS = chart_pod_labels("zenml", RELEASE)
 SECRET_NAME_PREFIX = "zenml/"  # AWS secret names of the ZenML secrets store: zenml/<uuid>
 SECRETS_MANAGER_ACTIONS = (
@@ -75,10 +73,9 @@ def database_url(host: str, port: int) -> str:
     return f"mysql://{DB_USER}@{host}:{port}/{DB_NAME}"
 
 
-def zenml_values(platform: PlatformSettings, *, db_host: str, db_port: int, placement: Mapping[str, Any],
-                 replicas: int) -> dict[str, Any]:
+def zenml_values(deployment: ServiceDeployment, *, region: str, db_host: str, db_port: int) -> dict[str, Any]:
     repository, tag = split_image(IMAGES["zenml-server"])
-    ingress = platform.services.zenml.ingress
+    ingress, placement, replicas = deployment.settings.ingress, deployment.placement, deployment.replicas
     server: dict[str, Any] = {
         "replicaCount": replicas,
         "image": {"repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"},
@@ -95,9 +92,9 @@ def zenml_values(platform: PlatformSettings, *, db_host: str, db_port: int, plac
         "secretsStore": {
             "enabled": True,
             "type": "aws",
-            "aws": {"authMethod": "implicit", "authConfig": {"region": platform.region}},
+            "aws": {"authMethod": "implicit", "authConfig": {"region": region}},
         },
-        "service": {"type": "ClusterIP", "port": SERVICE_PORT},
+        "service": {"type": "ClusterIP", "port": SPEC.service_port},
         "ingress": {"enabled": False},
     }
     if ingress.enabled:
@@ -105,7 +102,7 @@ def zenml_values(platform: PlatformSettings, *, db_host: str, db_port: int, plac
         server["auth"] = {"corsAllowOrigins": [ingress.url]}
     return {
         "fullnameOverride": RELEASE,
-        "zenml": server,
+        "server": server,
         "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
         "podSecurityContext": {**RESTRICTED_POD, "fsGroup": 1000},
         "securityContext": {**RESTRICTED_CONTAINER, "runAsUser": 1000},
@@ -117,44 +114,31 @@ def zenml_values(platform: PlatformSettings, *, db_host: str, db_port: int, plac
     }
 
 
-class Zenml(pulumi.ComponentResource):
+class Zenml(HelmService):
     """ZenML server in namespace `zenml`. Exposes `bucket` (the artifact store), `role`, `release`."""
 
-    def __init__(self, name: str, ctx: ServiceContext, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mlplatform:services:Zenml", name, None, opts)
-        region = ctx.platform.region
-        self.namespace, self.service = NAMESPACE, SERVICE
-        ns = PlatformNamespace(f"{name}-ns", NAMESPACE, pss_level="restricted", opts=pulumi.ResourceOptions(parent=self))
-        ns.allow_ingress("clients", CONTAINER_PORT, [MONITORING_NAMESPACE, *ctx.client_namespaces("zenml")])
+    SPEC = SPEC
+    POD_LABELS = POD_LABELS
 
-        self.bucket, self.role = bucket_with_role(
-            name, ctx, purpose=BUCKET_PURPOSE, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT, parent=self,
-            extra_statements=lambda account: secrets_store_statements(account, region))
+    def bucket_statements(self, ctx: ServiceContext) -> Callable[[str], list[dict[str, Any]]]:
+        region = ctx.region
+        return lambda account: secrets_store_statements(account, region)
+
+    def release_inputs(self, name: str, ctx: ServiceContext, deployment: ServiceDeployment,
+                       ns: PlatformNamespace) -> ReleaseInputs:
+        assert self.role is not None
+        database = self.database
         service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata={"name": SERVICE_ACCOUNT, "namespace": NAMESPACE,
                       "annotations": service_account_annotations(self.role.arn)},
             automount_service_account_token=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
-        placement = ctx.placement("zenml")
-        database = AppDatabase(f"{name}-db", server=ctx.databases["zenml"], user=DB_USER, databases=[DB_NAME],
-                               namespace=ctx.bootstrap_namespace, placement=placement,
-                               prerequisites=ctx.bootstrap_ready,
-                               depends_on=ctx.nodes_ready("zenml"), opts=pulumi.ResourceOptions(parent=self))
         db_secret = opaque_secret(f"{name}-db-secret", DB_SECRET, NAMESPACE, {"password": database.password},
                                   parent=self, depends_on=[ns])
-        replicas = ctx.replicas("zenml")
-        values = database.host.apply(lambda host: zenml_values(
-            ctx.platform, db_host=host, db_port=database.port, placement=placement, replicas=replicas))
-        self.release = chart_release(
-            f"{name}-release", CHARTS["zenml"], NAMESPACE, values,
-            pulumi.ResourceOptions(parent=self, depends_on=[ns, service_account, db_secret, database.job,
-                                                            *ctx.release_after("zenml")]),
-            release_name=RELEASE)
-        # The chart has no PodDisruptionBudget value.
-        self.disruption_budget = disruption_budget(f"{name}-pdb", namespace=NAMESPACE, metadata_name=RELEASE,
-                                                   match_labels=POD_LABELS, replicas=replicas, parent=self,
-                                                   depends_on=[ns])
-        expose(name, ctx, "zenml", namespace=NAMESPACE, service=SERVICE, service_port=SERVICE_PORT,
-               target_port=CONTAINER_PORT, health_check_path="/health", parent=self, after=[self.release])
-        self.register_outputs({"namespace": NAMESPACE, "bucket": self.bucket.name})
+        values = database.host.apply(lambda host: zenml_values(deployment, region=ctx.region, db_host=host,
+                                                               db_port=database.port))
+        return ReleaseInputs(values, [service_account, db_secret], env_secrets=[database.password])
+
+
+COMPONENT = Zenml

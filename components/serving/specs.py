@@ -64,7 +64,7 @@ class Runtime:
     model_role_arn: Any = "arn:aws:iam::123456789012:role/model-reader"
     artifact_bucket: Any = "mlplatform-dev-mlflow-123456789012-us-west-2"
     region: str = "us-west-2"
-    prometheus_url: str = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
+    prometheus_url: Any = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
     mlflow_uri: str = DEFAULT_MLFLOW_URI
     mlflow_image: str = IMAGES["mlflow"]  # has mlflow and boto3; pinned by tag only (no digest on record)
     queue_url: Any = None

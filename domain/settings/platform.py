@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..ci import ROLE_PURPOSES, role_name
+from domain.ci import ROLE_PURPOSES, role_name
+from domain.services import service_spec
+
 from .base import Settings, SettingsError
 from .cluster import CiSettings, ClusterSettings
 from .gpu import GpuSettings
@@ -20,7 +22,7 @@ from .node_pools import (
     zonal_suffix,
 )
 from .observability import ObservabilitySettings
-from .services import ServicesSettings
+from .services import GrafanaDatabasePlacement, ServiceDeployment, ServicesLayerSettings, ServicesSettings
 from .teams import TeamSettings
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -28,26 +30,25 @@ _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 
 
 class PlatformSettings(Settings):
-    project: str = "mlplatform"
-    stack: str
-    environment: Literal["dev", "staging", "prod"]
-    region: str = "us-west-2"
-    # Protect databases, buckets, keys and the cluster from `pulumi destroy` and replacement.
-    protect_stateful_resources: bool = True
-    tags: dict[str, str] = Field(default_factory=dict)
-    network: NetworkSettings = Field(default_factory=NetworkSettings)
-    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    project: str = Field(default="mlplatform", description="Pulumi project name; set by the loader.")
+    stack: str = Field(description="Stack name; set by the loader.")
+    environment: Literal["dev", "staging", "prod"] = Field(description="dev, staging or prod: the defaults the stack's config is merged over.")
+    region: str = Field(default="us-west-2", description="AWS region of the stack (from aws:region).")
+    protect_stateful_resources: bool = Field(default=True, description="Pulumi protect (and retainOnDelete where data lives) on the KMS key, cluster, databases and buckets; must stay true in prod.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra AWS tags on every resource (the provider's default tags).")
+    network: NetworkSettings = Field(default_factory=NetworkSettings, description="VPC layout: CIDR, AZs, NAT gateways, flow logs.")
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="EKS control plane: version, endpoint access, admins, logs, add-ons, protection.")
     ci: CiSettings = Field(default_factory=CiSettings, description=(
         "Where CI runs previews and deploys of the stack: its own CodeBuild-hosted runner in the VPC (the "
         "default) or outside (needs a public endpoint)."))
-    node_pools: list[NodePoolSettings]
-    gpu: GpuSettings = Field(default_factory=GpuSettings)
-    teams: list[TeamSettings] = Field(default_factory=list)
-    services: ServicesSettings = Field(default_factory=ServicesSettings)
-    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    node_pools: list[NodePoolSettings] = Field(description="Node pools, one EKS managed node group each; entries merge into the environment's pools by name.")
+    gpu: GpuSettings = Field(default_factory=GpuSettings, description="GPU stack: NVIDIA gpu-operator, MIG, time-slicing, smoke test, Cluster Autoscaler.")
+    teams: list[TeamSettings] = Field(default_factory=list, description="Team namespaces with GPU, CPU and memory quotas and an owners group.")
+    services: ServicesSettings = Field(default_factory=ServicesSettings, description="MLOps services (Keycloak, MLflow, ZenML, lakeFS) and their databases and buckets.")
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings, description="kube-prometheus-stack: sizes, Grafana, alert thresholds, alert routing, the inference SLO.")
     # Names (never values) of the stack's secret config keys outside the settings, e.g. the alerting
     # secrets; set by the loader. None: not known (settings built without a stack's config), not checked.
-    secret_config_keys: frozenset[str] | None = Field(default=None, exclude=True)
+    secret_config_keys: frozenset[str] | None = Field(default=None, exclude=True, description="Names (never values) of the stack's secret config keys outside the settings; set by the loader.")
 
     @field_validator("region")
     @classmethod
@@ -211,6 +212,29 @@ class PlatformSettings(Settings):
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
+
+    def services_layer(self) -> ServicesLayerSettings:
+        """The services layer's narrow settings, resolved from this platform (each enabled service's pool,
+        placement, replicas and callers; where the ALB controller and Grafana's database
+        Job run)."""
+        services = self.services
+        deployments = {
+            name: ServiceDeployment(
+                spec=service_spec(name), settings=services.service(name), pool=services.pool_name(name, self),
+                placement=services.pool_for(name, self).placement, replicas=services.service(name).replicas,
+                client_namespaces=tuple(services.client_namespaces(name, self)))
+            for name in services.enabled_services
+        }
+        grafana = self.observability.grafana
+        monitoring = self.pool(self.observability.pool)
+        # (A missing monitoring pool is a settings error reported by the observability settings.)
+        grafana_database = (GrafanaDatabasePlacement(monitoring.name, monitoring.placement)
+                            if grafana.database == "postgres" and monitoring is not None else None)
+        return ServicesLayerSettings(
+            settings=services, deployments=deployments, cluster_name=self.cluster_name, region=self.region,
+            protect=self.protect_stateful_resources,
+            system_pool=self.system_pool.name, system_placement=self.system_pool.placement,
+            grafana_ingress=grafana.ingress, grafana_database=grafana_database)
 
     @property
     def resource_tags(self) -> dict[str, str]:

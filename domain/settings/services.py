@@ -18,21 +18,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
+
+from domain.services import DEFAULT_POOL, SERVICE_NAMES, SERVICES, ServiceSpec, service_spec
 
 from .base import Settings, check_cidrs
 from .node_pools import NodePoolSettings
 
-SERVICE_NAMES = ("keycloak", "mlflow", "zenml", "lakefs")
-# Namespaces the services own (one per service, plus the database bootstrap namespace).
-SERVICE_NAMESPACES = (*SERVICE_NAMES, "platform-db")
-# Services that pipelines in team namespaces call (Keycloak is reached by browsers, through Grafana).
-TEAM_CLIENT_SERVICES = ("mlflow", "zenml", "lakefs")
-DEFAULT_POOL = "cpu"
-# A pool with this name is used by default when it exists: Keycloak on `auth`, the rest on `mlops`.
-DEDICATED_POOLS = {"keycloak": "auth", "mlflow": "mlops", "zenml": "mlops", "lakefs": "mlops"}
 # Stateful, long-running services must not sit on interruptible, GPU, system or monitoring nodes.
 FORBIDDEN_POOL_KINDS = ("gpu", "spot", "system", "monitoring")
 
@@ -68,12 +63,11 @@ PROD_MIN_BACKUP_DAYS = 7
 class IngressSettings(Settings):
     """An ALB Ingress for one service (HTTPS only, certificate from ACM). Off by default."""
 
-    enabled: bool = False
-    host: str = ""
-    certificate_arn: str = ""
-    # internal: reachable from the VPC (VPN, peering); internet-facing: public, restrict allowedCidrs.
-    scheme: Literal["internal", "internet-facing"] = "internal"
-    allowed_cidrs: list[str] = Field(default_factory=list)
+    enabled: bool = Field(default=False, description="Expose it through an HTTPS ALB Ingress (otherwise: kubectl port-forward).")
+    host: str = Field(default="", description="DNS host name of the ingress.")
+    certificate_arn: str = Field(default="", description="ACM certificate (in the stack's region) that covers host.")
+    scheme: Literal["internal", "internet-facing"] = Field(default="internal", description="internal (reachable from the VPC) or internet-facing (restrict allowedCidrs).")
+    allowed_cidrs: list[str] = Field(default_factory=list, description="CIDRs allowed to reach the load balancer; empty: anyone who can route to it.")
 
     @field_validator("host")
     @classmethod
@@ -109,13 +103,11 @@ class IngressSettings(Settings):
 
 
 class ServiceSettings(Settings):
-    enabled: bool = True
-    # Node pool name; empty picks the dedicated pool (auth/mlops) if configured, else `cpu`.
-    pool: str = ""
-    replicas: int = Field(default=2, ge=1, le=10)
-    ingress: IngressSettings = Field(default_factory=IngressSettings)
-    # Namespaces (besides monitoring and the ALB) allowed to reach the service, e.g. team namespaces.
-    allow_from_namespaces: list[str] = Field(default_factory=list)
+    enabled: bool = Field(default=True, description="Deploy the service.")
+    pool: str = Field(default="", description="Node pool it runs on; empty: its dedicated pool (auth or mlops) if configured, else cpu.")
+    replicas: int = Field(default=2, ge=1, le=10, description="Pod replicas; prod needs 2 or more (with a PodDisruptionBudget and zone spread).")
+    ingress: IngressSettings = Field(default_factory=IngressSettings, description="ALB Ingress of the service.")
+    allow_from_namespaces: list[str] = Field(default_factory=list, description="Namespaces besides monitoring and the ALB (and every team, for MLflow, ZenML and lakeFS) allowed to call it.")
 
     @field_validator("allow_from_namespaces")
     @classmethod
@@ -127,9 +119,8 @@ class ServiceSettings(Settings):
 
 
 class KeycloakSettings(ServiceSettings):
-    realm: str = "platform"
-    # Browser URL of Grafana, for its OIDC redirect URI. Empty: http://localhost:3000 (port-forward).
-    grafana_url: str = ""
+    realm: str = Field(default="platform", description="Keycloak realm of the platform's users and OIDC clients (not master).")
+    grafana_url: str = Field(default="", description="Browser URL of Grafana for its OIDC redirect; empty: Grafana's ingress URL, else http://localhost:3000.")
 
     @field_validator("realm")
     @classmethod
@@ -147,16 +138,13 @@ class KeycloakSettings(ServiceSettings):
 
 
 class DatabaseSettings(Settings):
-    # shared: one PostgreSQL instance for Keycloak, MLflow and lakeFS (a database and user each) and
-    # one MySQL instance for ZenML. per_service: one instance per service (more isolation, more cost).
-    layout: Literal["shared", "per_service"] = "shared"
-    instance_class: str = "db.m7g.large"
-    allocated_storage_gib: int = Field(default=20, ge=20, le=65536)
-    max_allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
-    backup_retention_days: int = Field(default=30, ge=1, le=35)
-    multi_az: bool = True
-    # Performance Insights is not offered on the smallest burstable classes (db.t4g.micro, db.t4g.small).
-    performance_insights: bool = True
+    layout: Literal["shared", "per_service"] = Field(default="shared", description="shared: one PostgreSQL (Keycloak, MLflow, lakeFS) and one MySQL (ZenML) instance, a database and user per app; per_service: an instance per service.")
+    instance_class: str = Field(default="db.m7g.large", description="RDS instance class of every database instance.")
+    allocated_storage_gib: int = Field(default=20, ge=20, le=65536, description="Initial gp3 storage per instance.")
+    max_allocated_storage_gib: int = Field(default=100, ge=20, le=65536, description="Storage autoscaling ceiling per instance.")
+    backup_retention_days: int = Field(default=30, ge=1, le=35, description="Days of automated backups; prod keeps 7 or more.")
+    multi_az: bool = Field(default=True, description="Multi-AZ standby; required in prod.")
+    performance_insights: bool = Field(default=True, description="RDS Performance Insights (not offered on db.t4g.micro and db.t4g.small).")
 
     @field_validator("instance_class")
     @classmethod
@@ -173,25 +161,42 @@ class DatabaseSettings(Settings):
 
 
 class BucketSettings(Settings):
-    # Old object versions (overwritten or deleted) are kept this long, then expire.
-    noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
-    abort_incomplete_upload_days: int = Field(default=7, ge=1, le=365)
+    noncurrent_version_days: int = Field(default=30, ge=1, le=3650, description="Days old object versions (overwritten or deleted) are kept before they expire.")
+    abort_incomplete_upload_days: int = Field(default=7, ge=1, le=365, description="Days before an unfinished multipart upload is cleaned up.")
 
 
-class ServicesSettings(Settings):
-    keycloak: KeycloakSettings = Field(default_factory=KeycloakSettings)
-    mlflow: ServiceSettings = Field(default_factory=ServiceSettings)
-    zenml: ServiceSettings = Field(default_factory=ServiceSettings)
-    lakefs: ServiceSettings = Field(default_factory=ServiceSettings)
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    buckets: BucketSettings = Field(default_factory=BucketSettings)
-    # ServiceMonitors need the Prometheus Operator CRDs (kube-prometheus-stack) installed first.
-    service_monitors: bool = False
+# Settings model of each service that has settings of its own (the others take ServiceSettings).
+SERVICE_SETTINGS_MODELS: dict[str, type[ServiceSettings]] = {"keycloak": KeycloakSettings}
+
+
+class _ServiceFields(Settings):
+    """Keycloak's field, typed: the identity layer reads its realm and URLs."""
+
+    keycloak: KeycloakSettings = Field(default_factory=KeycloakSettings,
+                                       description=service_spec("keycloak").title)
+
+
+# One field per service of the catalog (domain/services.py), in catalog order: `services.<name>`.
+_CATALOG_FIELDS: dict[str, Any] = {
+    spec.name: (SERVICE_SETTINGS_MODELS.get(spec.name, ServiceSettings),
+                Field(default_factory=SERVICE_SETTINGS_MODELS.get(spec.name, ServiceSettings), description=spec.title))
+    for spec in SERVICES if spec.name != "keycloak"
+}
+_ServicesFromCatalog: Any = create_model("_ServicesFromCatalog", __base__=_ServiceFields, __module__=__name__,
+                                         **_CATALOG_FIELDS)
+
+
+class ServicesSettings(_ServicesFromCatalog):  # type: ignore[misc]
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="RDS databases of the services.")
+    buckets: BucketSettings = Field(default_factory=BucketSettings, description="S3 buckets of the services.")
+    service_monitors: bool = Field(default=False, description="ServiceMonitors for the services' metrics (needs the Prometheus Operator CRDs).")
 
     # Lookups -----------------------------------------------------------------------------------------
 
     def service(self, name: str) -> ServiceSettings:
-        return getattr(self, name)
+        service_spec(name)  # a clear error for a name that is not in the catalog
+        setting: ServiceSettings = getattr(self, name)
+        return setting
 
     @property
     def enabled_services(self) -> list[str]:
@@ -202,11 +207,11 @@ class ServicesSettings(Settings):
         return any(self.service(n).ingress.enabled for n in self.enabled_services)
 
     def pool_name(self, name: str, platform: ServicesPlatform) -> str:
-        """The pool a service runs on: the configured one, else the dedicated pool if it exists, else cpu."""
+        """The pool a service runs on: the configured one, else its dedicated pool if it exists, else cpu."""
         configured = self.service(name).pool
         if configured:
             return configured
-        dedicated = DEDICATED_POOLS[name]
+        dedicated = service_spec(name).dedicated_pool
         return dedicated if platform.pool(dedicated) is not None else DEFAULT_POOL
 
     def pool_for(self, name: str, platform: ServicesPlatform) -> NodePoolSettings:
@@ -217,7 +222,7 @@ class ServicesSettings(Settings):
 
     def client_namespaces(self, name: str, platform: ServicesPlatform) -> list[str]:
         """Namespaces (besides monitoring) allowed to call a service: configured ones, plus every team's."""
-        teams = [t.name for t in platform.teams] if name in TEAM_CLIENT_SERVICES else []
+        teams = [t.name for t in platform.teams] if service_spec(name).team_client else []
         return list(dict.fromkeys([*self.service(name).allow_from_namespaces, *teams]))
 
     # Cross-section checks ------------------------------------------------------------------------------
@@ -268,3 +273,61 @@ class ServicesSettings(Settings):
                     f"{ns}.{name}.ingress.allowedCidrs: prod's internet-facing {name} ingress is open to 0.0.0.0/0. "
                     "Fix: list the CIDRs allowed to reach it, or use scheme: internal.")
         return problems
+
+
+# The services layer's narrow settings ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ServiceDeployment:
+    """One enabled service resolved against the platform: where it runs, how many replicas, who may call it."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    pool: str
+    placement: dict[str, Any]
+    replicas: int
+    client_namespaces: tuple[str, ...]
+
+    @property
+    def url(self) -> str:
+        """Where people open it: its ingress, else its port-forward address."""
+        base = self.settings.ingress.url if self.settings.ingress.enabled else self.spec.local_url
+        return base + self.spec.url_path
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.ingress.url if self.settings.ingress.enabled else self.spec.local_url
+
+
+@dataclass(frozen=True)
+class GrafanaDatabasePlacement:
+    """Where Grafana's database bootstrap Job runs: the monitoring pool, so Grafana waits for no other pool."""
+
+    pool: str
+    placement: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServicesLayerSettings:
+    """Everything the services layer (components/services, the ALB controller, the OIDC clients) reads,
+    resolved once from the platform's settings."""
+
+    settings: ServicesSettings
+    deployments: dict[str, ServiceDeployment]  # the enabled services, in catalog order
+    cluster_name: str
+    region: str
+    protect: bool
+    system_pool: str
+    system_placement: dict[str, Any]
+    grafana_ingress: IngressSettings
+    grafana_database: GrafanaDatabasePlacement | None  # None: Grafana keeps its state in SQLite
+
+    @property
+    def needs_ingress_controller(self) -> bool:
+        return self.settings.any_ingress or self.grafana_ingress.enabled
+
+    def deployment(self, name: str) -> ServiceDeployment:
+        try:
+            return self.deployments[name]
+        except KeyError:
+            raise KeyError(f"services.{name} is not an enabled service ({', '.join(self.deployments)})") from None

@@ -56,7 +56,7 @@ TABLE = [
     Ha("keycloak", "keycloak", "keycloakx", "replicas", "podDisruptionBudget", "topologySpreadConstraints", None),
     Ha("mlflow", "mlflow", "mlflow", "replicaCount", PDB_RESOURCE, "affinity",
        {"app": "mlflow", "app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow"}),
-    Ha("zenml", "zenml", "zenml", "zenml.replicaCount", PDB_RESOURCE, "affinity",
+    Ha("zenml", "zenml", "zenml", "server.replicaCount", PDB_RESOURCE, "affinity",
        {"app.kubernetes.io/name": "zenml", "app.kubernetes.io/instance": "zenml"}),
     Ha("lakefs", "lakefs", "lakefs", "replicaCount", PDB_RESOURCE, "topologySpreadConstraints",
        {"app": "lakefs", "app.kubernetes.io/name": "lakefs", "app.kubernetes.io/instance": "lakefs"}),
@@ -98,7 +98,7 @@ EXCEPTIONS: dict[str, dict[str, Any]] = {
 }
 # Releases that run no pod at all (nothing to replicate): release -> why.
 WITHOUT_PODS = {"prometheus-operator-crds": "CustomResourceDefinitions only (components/monitoring_crds.py)."}
-# Not exceptions: ZenML (zenml.replicaCount) and lakeFS (replicaCount) are stateless servers on an external
+# Not exceptions: ZenML (server.replicaCount) and lakeFS (replicaCount) are stateless servers on an external
 # database (MySQL, PostgreSQL) with shared secrets, so their charts run any number of replicas.
 
 

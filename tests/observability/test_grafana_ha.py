@@ -124,14 +124,14 @@ def test_the_monitoring_release_waits_for_its_database_and_no_other_add_on(stack
 # --- Where the database lives, and the fallback -----------------------------------------------------------------
 
 def test_which_instance_holds_grafana_s_database():
-    assert grafana_database_instance(stack_settings("dev")) == "postgres"
+    assert grafana_database_instance(stack_settings("dev").services_layer()) == "postgres"
     per_service = {"database": {"layout": "per_service"}}
-    assert grafana_database_instance(stack_settings("dev", services=per_service)) == "keycloak"
+    assert grafana_database_instance(stack_settings("dev", services=per_service).services_layer()) == "keycloak"
     no_keycloak = {**per_service, "keycloak": {"enabled": False}}
-    assert grafana_database_instance(stack_settings("dev", services=no_keycloak)) == "mlflow"
-    assert grafana_database_instance(stack_settings("dev", services=NO_POSTGRES)) is None
+    assert grafana_database_instance(stack_settings("dev", services=no_keycloak).services_layer()) == "mlflow"
+    assert grafana_database_instance(stack_settings("dev", services=NO_POSTGRES).services_layer()) is None
     sqlite = stack_settings("dev", observability={"grafana": {"database": "sqlite"}})
-    assert grafana_database_instance(sqlite) is None
+    assert grafana_database_instance(sqlite.services_layer()) is None
 
 
 def test_per_service_layout_puts_grafana_on_keycloak_s_instance():

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from domain.services import SERVICES
 from domain.settings import PlatformSettings, load_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
-SERVICE_NAMESPACES = ("keycloak", "mlflow", "zenml", "lakefs")
+SERVICE_NAMESPACES = tuple(s.namespace for s in SERVICES)
 # Every pulumi_random result under the mocks contains this marker (stacks/offline.py).
 MOCK_SECRET_MARKER = "Zq9x7Kp2Lm4Nw8Rt"
 

@@ -25,19 +25,21 @@ REFERENCE_KEY = re.compile(r"(?i)^(existing\w*secret\w*|secretname|secretkeys|\w
 def all_values(stack: str, ingress: bool = False, monitors: bool = False) -> dict[str, tuple[str, dict[str, Any]]]:
     """chart -> values of every builder for a stack."""
     s = with_ingress(stack) if ingress else settings(stack)
-    where = s.services.pool_for("mlflow", s).placement
-    replicas = s.services.mlflow.replicas
+    layer = s.services_layer()
+    region = s.region
     return {
-        "keycloak": ("keycloakx", keycloak.keycloak_values(s, db_host="db.example.internal", db_port=5432,
-                                                          placement=where, replicas=replicas, service_monitor=monitors)),
-        "mlflow": ("mlflow", mlflow.mlflow_values(s, bucket="mlflow-bucket", role_arn="arn:aws:iam::1:role/m",
-                                                  db_host="db.example.internal", db_port=5432, placement=where,
-                                                  replicas=replicas, service_monitor=monitors)),
-        "zenml": ("zenml", zenml.zenml_values(s, db_host="mysql.example.internal", db_port=3306, placement=where,
-                                              replicas=replicas)),
-        "lakefs": ("lakefs", lakefs.lakefs_values(s, role_arn="arn:aws:iam::1:role/l", placement=where,
-                                                  replicas=replicas)),
-        "alb": ("aws-load-balancer-controller", controller_values(s, "vpc-0abc", "arn:aws:iam::1:role/alb")),
+        "keycloak": ("keycloakx", keycloak.keycloak_values(layer.deployment("keycloak"), db_host="db.example.internal",
+                                                          db_port=5432, service_monitor=monitors)),
+        "mlflow": ("mlflow", mlflow.mlflow_values(layer.deployment("mlflow"), region=region, bucket="mlflow-bucket",
+                                                  role_arn="arn:aws:iam::1:role/m", db_host="db.example.internal",
+                                                  db_port=5432, service_monitor=monitors)),
+        "zenml": ("zenml", zenml.zenml_values(layer.deployment("zenml"), region=region,
+                                              db_host="mysql.example.internal", db_port=3306)),
+        "lakefs": ("lakefs", lakefs.lakefs_values(layer.deployment("lakefs"), region=region,
+                                                  role_arn="arn:aws:iam::1:role/l")),
+        "alb": ("aws-load-balancer-controller", controller_values(
+            cluster_name=layer.cluster_name, region=region, placement=layer.system_placement, vpc_id="vpc-0abc",
+            role_arn="arn:aws:iam::1:role/alb")),
     }
 
 
@@ -103,24 +105,22 @@ def test_keycloak_values() -> None:
     prod = all_values("prod", ingress=True)["keycloak"][1]
     repository, tag = IMAGES["keycloak"].rsplit(":", 1)
     assert dev["image"] == {"repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"}
-    assert dev["command"] == ["/opt/keycloak/bin/kc.sh", "start", "--import-realm"]
+    # No import at start: the keycloak-config Job applies the realm on every change (test_rotation.py).
+    assert dev["command"] == ["/opt/keycloak/bin/kc.sh", "start"]
     assert dev["database"] == {"vendor": "postgres", "hostname": "db.example.internal", "port": 5432,
                                "database": "keycloak", "username": "keycloak", "existingSecret": "keycloak-db",
                                "existingSecretKey": "password"}
     assert dev["http"]["relativePath"] == "/auth" and dev["proxy"]["mode"] == "xforwarded"
     assert dev["replicas"] == 1 and dev["podDisruptionBudget"] == {}
     assert prod["replicas"] == 2 and prod["podDisruptionBudget"] == {"maxUnavailable": 1}
-    # extraEnv/extraVolumes are templated strings: parse them back.
+    # extraEnv is a templated string: parse it back.
     env = {e["name"]: e for e in yaml.safe_load(dev["extraEnv"])}
     assert env["KC_BOOTSTRAP_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "keycloak-admin", "key": "password"}
     assert env["KC_BOOTSTRAP_ADMIN_USERNAME"]["valueFrom"]["secretKeyRef"]["name"] == "keycloak-admin"
     assert env["KC_HOSTNAME_STRICT"]["value"] == "false" and "KC_HOSTNAME" not in env
     prod_env = {e["name"]: e for e in yaml.safe_load(prod["extraEnv"])}
     assert prod_env["KC_HOSTNAME"]["value"] == "https://keycloak.example.com/auth"
-    volumes = yaml.safe_load(dev["extraVolumes"])
-    mounts = yaml.safe_load(dev["extraVolumeMounts"])
-    assert volumes[0]["secret"]["secretName"] == "keycloak-realm"
-    assert mounts[0] == {"name": "realm-import", "mountPath": "/opt/keycloak/data/import", "readOnly": True}
+    assert "extraVolumes" not in dev and "extraVolumeMounts" not in dev
     assert dev["securityContext"]["allowPrivilegeEscalation"] is False
     assert dev["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
 
@@ -143,7 +143,7 @@ def test_mlflow_values() -> None:
 
 def test_zenml_values() -> None:
     values = all_values("prod", ingress=True)["zenml"][1]
-    server = values["zenml"]
+    server = values["server"]
     assert server["database"]["url"] == "mysql://zenml@mysql.example.internal:3306/zenml"  # no password
     assert server["database"]["passwordSecretRef"] == {"name": "zenml-db", "key": "password"}
     assert server["database"]["ssl"] is True
@@ -153,7 +153,7 @@ def test_zenml_values() -> None:
     assert server["ingress"] == {"enabled": False}  # the chart's own (nginx) ingress is on by default
     assert server["serverURL"] == "https://zenml.example.com"
     assert values["serviceAccount"] == {"create": False, "name": "zenml"}
-    assert "ingress" in all_values("dev")["zenml"][1]["zenml"] and "serverURL" not in all_values("dev")["zenml"][1]["zenml"]
+    assert "ingress" in all_values("dev")["zenml"][1]["server"] and "serverURL" not in all_values("dev")["zenml"][1]["server"]
 
 
 def test_lakefs_values() -> None:
@@ -174,8 +174,7 @@ def test_lakefs_values() -> None:
 def test_lakefs_image_pin_must_be_the_charts_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(IMAGES, "lakefs", "docker.io/someone/lakefs:1.0.0")
     with pytest.raises(ValueError, match="treeverse/lakefs"):
-        lakefs.lakefs_values(settings("dev"), role_arn="arn", placement={"nodeSelector": {}, "tolerations": []},
-                             replicas=1)
+        lakefs.lakefs_values(settings("dev").services_layer().deployment("lakefs"), region="us-west-2", role_arn="arn")
 
 
 def test_services_are_pinned_to_their_pool() -> None:
@@ -188,18 +187,18 @@ def test_services_are_pinned_to_their_pool() -> None:
         assert values["nodeSelector"] == {"node-pool": "cpu"}, name
         assert values["tolerations"] == [], name
     # A dedicated, tainted pool is used by default and tolerated.
-    s = settings("dev", nodePools=[MLOPS_POOL])
-    where = s.services.pool_for("mlflow", s).placement
+    layer = settings("dev", nodePools=[MLOPS_POOL]).services_layer()
+    where = layer.deployment("mlflow").placement
     assert where == {"nodeSelector": {"node-pool": "mlops"},
                      "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "mlops", "effect": "NoSchedule"}]}
-    values = lakefs.lakefs_values(s, role_arn="arn", placement=where, replicas=1)
+    values = lakefs.lakefs_values(layer.deployment("lakefs"), region="us-west-2", role_arn="arn")
     assert values["tolerations"] == where["tolerations"]
 
 
 def test_ingress_settings_do_not_change_values_keys_beyond_upstream() -> None:
     s = settings("dev", services={"mlflow": ALL_INGRESS["mlflow"]})
-    values = mlflow.mlflow_values(s, bucket="b", role_arn="r", db_host="h", db_port=5432,
-                                  placement={"nodeSelector": {}, "tolerations": []}, replicas=1, service_monitor=False)
+    values = mlflow.mlflow_values(s.services_layer().deployment("mlflow"), region=s.region, bucket="b", role_arn="r",
+                                  db_host="h", db_port=5432, service_monitor=False)
     assert values["ingress"] == {"enabled": False}  # the ALB Ingress is a separate object
     assert problems("mlflow", values) == []
 

@@ -20,7 +20,7 @@ from components.services.database_bootstrap import (
     mysql_bootstrap_sql,
     postgres_bootstrap_sql,
 )
-from domain.versions import IMAGES
+from domain.versions import pinned_image
 
 
 def statements(sql: str) -> list[str]:
@@ -89,7 +89,7 @@ def test_bootstrap_files_per_engine() -> None:
 @pytest.mark.parametrize("engine", ["postgres", "mysql"])
 def test_container_reads_every_password_from_a_secret(engine: str) -> None:
     container = bootstrap_container(engine, "db.internal", 5432, "postgres-master", "mlflow-db-credentials")
-    assert container["image"] == IMAGES[f"{engine}-client"]
+    assert container["image"] == pinned_image(f"{engine}-client")
     literal = {e["name"]: e.get("value") for e in container["env"] if "value" in e}
     from_secret = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
     assert not any("PASSWORD" in name for name in literal)

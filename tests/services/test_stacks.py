@@ -147,8 +147,11 @@ def test_bootstrap_jobs_make_each_apps_database_before_its_release(ev: Evaluatio
         pod = job.inputs["spec"]["template"]["spec"]
         (container,) = pod["containers"]
         engine = "mysql" if service == "zenml" else "postgres"
-        assert container["image"] == {"postgres": "docker.io/library/postgres:17.6-alpine3.22",
-                                      "mysql": "docker.io/library/mysql:8.4.6"}[engine]
+        assert container["image"] == {
+            "postgres": "docker.io/library/postgres:17.11-alpine3.24@sha256:"
+                        "b0f9560a2de083e2cc7382e75f808c7381a32852a7ec49117deedb300e552b24",
+            "mysql": "docker.io/library/mysql:8.4.11@sha256:85b9bf2e29cf836ecb8c2a15a935d4ba0c606631dff1dd79531a11983c638f2a",
+        }[engine]
         assert not scan(job.inputs, MOCK_SECRET_MARKER)
         refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
         assert refs == {f"{engine}-master", f"services-{service}-db-credentials"}
@@ -244,8 +247,8 @@ def test_database_plan_and_service_urls() -> None:
     split = database_plan(settings("dev", services={"database": {"layout": "per_service"}}).services)
     assert [(p.name, p.engine) for p in split] == [("keycloak", "postgres"), ("mlflow", "postgres"),
                                                    ("zenml", "mysql"), ("lakefs", "postgres")]
-    assert service_url(settings("dev"), "keycloak") == "http://localhost:8080/auth/"
-    assert service_url(settings("dev", services=ALL_INGRESS), "mlflow") == "https://mlflow.example.com/"
+    assert service_url(settings("dev").services_layer(), "keycloak") == "http://localhost:8080/auth/"
+    assert service_url(settings("dev", services=ALL_INGRESS).services_layer(), "mlflow") == "https://mlflow.example.com/"
 
 
 def test_port_forward_commands() -> None:

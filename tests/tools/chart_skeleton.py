@@ -129,6 +129,7 @@ RULES: dict[str, Chart] = {
         subcharts=("grafana", "kube-state-metrics", "prometheus-node-exporter"),
         open_names=("nodeSelector", "resources"),
         open={
+            "grafana.podAnnotations": OPEN_NAMES["podAnnotations"],
             'grafana."grafana.ini"': (
                 "rendered into grafana.ini; every section and option of Grafana's configuration is valid here "
                 "(auth.generic_oauth, server.root_url, users, ...)."),
@@ -159,6 +160,10 @@ RULES: dict[str, Chart] = {
             "grafana.serviceAccount.annotations": (
                 "grafana values.yaml: \"#  annotations:\" with an eks.amazonaws.com/role-arn example under "
                 "serviceAccount."),
+            "grafana.podAnnotations": (
+                "grafana values.yaml: \"# podAnnotations: {}\" (\"Pod Annotations\"); templates/deployment.yaml "
+                "renders `with .Values.podAnnotations` into the pod template's annotations "
+                "(grafana-community/helm-charts@3386a11)."),
             "prometheus-node-exporter.priorityClassName": (
                 "prometheus-node-exporter values.yaml: '# priorityClassName: \"\"' (\"Assign a PriorityClassName to "
                 "pods if set\"); rendered by templates/daemonset.yaml."),
@@ -189,13 +194,13 @@ RULES: dict[str, Chart] = {
         values="values.skeleton.yaml",
         open_names=SERVICE_OPEN_NAMES,
         extra={path: ZENML_COMMENTED for path in (
-            "zenml.threadPoolSize", "zenml.authThreadPoolSize", "zenml.requestTimeout",
-            "zenml.requestDeduplication", "zenml.requestCacheTimeout",
-            "zenml.database.passwordSecretRef.name", "zenml.database.passwordSecretRef.key",
-            "zenml.database.sslCa.value", "zenml.database.sslCa.secretRef", "zenml.database.sslCa.secretRef.name",
-            "zenml.database.sslCa.secretRef.key", "zenml.database.poolSize",
-            "zenml.database.maxOverflow", "zenml.database.backupPVStorageClass",
-            "zenml.database.backupPVStorageSize", "zenml.database.backupDatabase",
+            "server.threadPoolSize", "server.authThreadPoolSize", "server.requestTimeout",
+            "server.requestDeduplication", "server.requestCacheTimeout",
+            "server.database.passwordSecretRef.name", "server.database.passwordSecretRef.key",
+            "server.database.sslCa.value", "server.database.sslCa.secretRef", "server.database.sslCa.secretRef.name",
+            "server.database.sslCa.secretRef.key", "server.database.poolSize",
+            "server.database.maxOverflow", "server.database.backupPVStorageClass",
+            "server.database.backupPVStorageSize", "server.database.backupDatabase",
             "autoscaling.targetMemoryUtilizationPercentage", "podSecurityContext.fsGroup")},
     ),
     "lakefs": Chart(
