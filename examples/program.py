@@ -103,9 +103,9 @@ def build(config: pulumi.Config | None = None) -> dict[str, Any]:
         vpc_cidr=ref.require_output("vpcCidr"),
         region=settings.region,
     )
-    common = {"namespace": team.name, "team": team, "platform": platform, "opts": opts}
-    llm = ModelService("llm", llm_args, pool=gpu_pool, **common)
-    batch = ModelService("batch", batch_args, pool=gpu_pool, **common)
+    llm = ModelService("llm", llm_args, namespace=team.name, pool=gpu_pool, team=team, platform=platform, opts=opts)
+    batch = ModelService("batch", batch_args, namespace=team.name, pool=gpu_pool, team=team, platform=platform,
+                         opts=opts)
     preprocess = ProcessingService("preprocess", {"modelUrl": llm.url, **config.require_object("preprocess")},
                                    namespace=team.name, pool=cpu_pool, platform=platform, opts=opts)
     services = {"llm": llm, "batch": batch, "preprocess": preprocess}

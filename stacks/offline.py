@@ -8,6 +8,7 @@ options. The offline plan and the tests both use this.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,6 +266,33 @@ def live_node_groups(ev: Evaluation) -> dict[str, int]:
             for r in ev.of_type("eks:index:ManagedNodeGroup")}
 
 
+def run_program(build: Callable[[], dict[str, Any]], monitor: RecordingMonitor) -> tuple[dict[str, Any], set[str]]:
+    """Run `build` (it registers resources and returns outputs) in the mock runtime; the resolved outputs and
+    the names of the secret ones. An exception carries `planned`: the resources registered before it."""
+    resolved: dict[str, Any] = {}
+    secret: set[str] = set()
+
+    def program():
+        outputs = build()
+
+        async def collect() -> None:
+            for key, output in outputs.items():
+                out = pulumi.Output.from_input(output)
+                resolved[key] = await out.future()
+                if await out.is_secret():
+                    secret.add(key)
+
+        return collect()
+
+    try:
+        pulumi.runtime.test(program)()
+    except Exception as err:
+        # What was registered before the failure: an invalid config must stop the program before any resource.
+        err.planned = list(monitor.planned)  # type: ignore[attr-defined]
+        raise
+    return resolved, secret
+
+
 def read_stack_config(stack: str, root: Path = ROOT, path: str | Path | None = None) -> tuple[dict[str, Any], list[str]]:
     """Read Pulumi.<stack>.yaml as the engine would hand it to the program: key -> JSON string.
 
@@ -308,30 +336,13 @@ def evaluate(stack: str, config: dict[str, Any] | None = None, secret_keys: list
     pulumi.runtime.set_mocks(mocks, project="mlplatform", stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys or [])
 
-    resolved: dict[str, Any] = {}
-    secret_outputs: set[str] = set()
     holder: dict[str, Any] = {}
 
-    def program():
-        settings = settings_from_pulumi_config()
-        holder["settings"] = settings
-        outputs = build_outputs(settings)
+    def build() -> dict[str, Any]:
+        holder["settings"] = settings = settings_from_pulumi_config()
+        return build_outputs(settings)
 
-        async def collect() -> None:
-            for key, output in outputs.items():
-                out = pulumi.Output.from_input(output)
-                resolved[key] = await out.future()
-                if await out.is_secret():
-                    secret_outputs.add(key)
-
-        return collect()
-
-    try:
-        pulumi.runtime.test(program)()
-    except Exception as err:
-        # What was registered before the failure: an invalid config must stop the program before any resource.
-        err.planned = list(monitor.planned)  # type: ignore[attr-defined]
-        raise
+    resolved, secret_outputs = run_program(build, monitor)
     return Evaluation(stack, holder.get("settings"), list(monitor.planned), resolved, secret_outputs)
 
 
@@ -359,26 +370,11 @@ def evaluate_project(project_dir: str | Path, stack: str) -> Evaluation:
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys)
-    exports: dict[str, Any] = {}
-    secret_exports: set[str] = set()
 
-    def program():
+    def build() -> dict[str, Any]:
         runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
-        root = pulumi.runtime.settings.get_root_resource()
+        return dict(getattr(pulumi.runtime.settings.get_root_resource(), "outputs", {}) or {})  # pulumi.export
 
-        async def collect() -> None:  # what the program exported (pulumi.export)
-            for key, value in dict(getattr(root, "outputs", {}) or {}).items():
-                out = pulumi.Output.from_input(value)
-                exports[key] = await out.future()
-                if await out.is_secret():
-                    secret_exports.add(key)
-
-        return collect()
-
-    try:
-        pulumi.runtime.test(program)()
-    except Exception as err:
-        err.planned = list(monitor.planned)  # type: ignore[attr-defined]
-        raise
+    exports, secret_exports = run_program(build, monitor)
     return Evaluation(stack, platform.settings, list(monitor.planned), exports, secret_exports,
                       project=project, project_dir=project_dir)

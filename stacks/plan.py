@@ -48,7 +48,7 @@ from stacks.review.compare import pools_side_by_side, settings_diff
 from stacks.review.cost import CostReport, estimate, project_estimate
 from stacks.review.critical_path import CriticalPath, critical_path
 from stacks.review.first_deploy import FirstDeployReport, first_deploy
-from stacks.review.verdicts import Verdicts, project_verdicts, stack_verdicts
+from stacks.review.verdicts import Verdicts, describe_exemption, project_verdicts, stack_verdicts
 from stacks.review.zonal import render_zonal
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -141,6 +141,8 @@ def render_verdicts(v: Verdicts) -> str:
     if failing:
         lines.append(table(["violations", "policy"], [[n, k] for k, n in sorted(failing.items())]))
     lines += [f"  [{x.enforcement}] {x.policy_name} on {x.resource_name or 'stack'}: {x.message}" for x in v.violations]
+    lines.append(f"exempt from gpu-workloads-readable: {len(v.exemptions) or 'none'}")
+    lines += [f"  {describe_exemption(e)}" for e in v.exemptions]
     return "\n".join(lines)
 
 
@@ -213,6 +215,7 @@ def resource_json(r: PlannedResource) -> dict[str, Any]:
 def to_json(ev: Evaluation, rv: Review) -> dict[str, Any]:
     return {
         "stack": ev.stack,
+        "project": ev.project,
         "environment": ev.settings.environment,
         "region": ev.settings.region,
         "resourceCount": sum(1 for r in ev.resources if r.is_resource),

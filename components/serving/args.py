@@ -8,7 +8,8 @@ are checked against the real contract, not restated.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -340,7 +341,7 @@ def parse(cls: type[Settings], data: dict, service: str) -> Settings:
         raise ServingArgsError(service, problems) from None
 
 
-def generic_fix(error: dict) -> str:
+def generic_fix(error: Mapping[str, Any]) -> str:
     """The fix of a built-in pydantic error (bounds, lengths, types, unknown or missing keys)."""
     ctx, kind = error.get("ctx") or {}, error["type"]
     if kind == "extra_forbidden":

@@ -15,13 +15,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pydantic.alias_generators import to_snake
 
+import components.serving.specs as specs
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.ingress import ingress_annotations
 from components.keda import SCALER_ROLE_PATH
 from domain.settings.node_pools import NodePoolSettings
 from domain.settings.teams import TeamSettings
 
-from . import specs
 from .args import (
     ModelServiceArgs,
     ProcessingServiceArgs,
@@ -45,7 +45,7 @@ class PlatformEndpoints:
     artifact_bucket: pulumi.Input[str]  # serviceBuckets.mlflow
     artifact_key_arn: pulumi.Input[str] | None  # the services' data key (SSE-KMS of the bucket), if known
     keda_operator_role_arn: pulumi.Input[str]  # kedaOperatorRoleArn
-    prometheus_url: str  # prometheusUrl
+    prometheus_url: pulumi.Input[str]  # prometheusUrl
     vpc_cidr: pulumi.Input[str]
     region: str
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from components.availability import zone_spread
 from components.iam import policy_document
+from components.services import mlflow
 from components.storage.names import partition
 from domain.settings.node_pools import NodePoolSettings
 from domain.versions import IMAGES
@@ -28,8 +29,9 @@ VERSION_LABEL = "serving.mlplatform.io/version"
 MODEL_DIR = "/models"
 FETCH_SCRIPT_KEY = "model_fetch.py"
 ALB_PREFIX = "alb.ingress.kubernetes.io"
-MLFLOW_ARTIFACTS_PATH = "artifacts"  # components/services/mlflow.py ARTIFACTS_PATH
-DEFAULT_MLFLOW_URI = "http://mlflow.mlflow.svc.cluster.local"  # the platform's MLflow Service (port 80)
+# The platform's MLflow: where its proxied artifacts live in the bucket, and its in-cluster Service.
+MLFLOW_ARTIFACTS_PATH = mlflow.ARTIFACTS_PATH
+DEFAULT_MLFLOW_URI = f"http://{mlflow.SPEC.service}.{mlflow.SPEC.namespace}.svc.cluster.local:{mlflow.SPEC.service_port}"
 PROBE_PERIOD_SECONDS = 10
 
 
@@ -64,7 +66,7 @@ class Runtime:
     model_role_arn: Any = "arn:aws:iam::123456789012:role/model-reader"
     artifact_bucket: Any = "mlplatform-dev-mlflow-123456789012-us-west-2"
     region: str = "us-west-2"
-    prometheus_url: str = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
+    prometheus_url: Any = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
     mlflow_uri: str = DEFAULT_MLFLOW_URI
     mlflow_image: str = IMAGES["mlflow"]  # has mlflow and boto3; pinned by tag only (no digest on record)
     queue_url: Any = None

@@ -33,15 +33,15 @@ def check_principal_arns(value: list[str]) -> list[str]:
 
 
 class ClusterSettings(Settings):
-    name: str = ""  # the loader sets "mlplatform-<stack>" when config leaves it empty
-    version: str = KUBERNETES_VERSION
-    endpoint_public_access: bool = False
-    public_access_cidrs: list[str] = Field(default_factory=list)
+    name: str = Field(default="", description="EKS cluster name; empty gives mlplatform-<stack>.")
+    version: str = Field(default=KUBERNETES_VERSION, description="Kubernetes minor version; add-on and autoscaler pins follow it (domain/versions.py).")
+    endpoint_public_access: bool = Field(default=False, description="Public API endpoint (needs publicAccessCidrs); private by default.")
+    public_access_cidrs: list[str] = Field(default_factory=list, description="CIDRs allowed to reach a public API endpoint; 0.0.0.0/0 is rejected in prod.")
     admin_principal_arns: list[str] = Field(default_factory=list, description=(
         "IAM roles or users of the platform's human administrators: each gets an access entry with "
         "AmazonEKSClusterAdminPolicy. The CI deploy, preview and break-glass roles get theirs without being listed."))
-    log_types: list[str] = Field(default_factory=lambda: list(REQUIRED_LOG_TYPES))
-    log_retention_days: int = Field(default=90, ge=1)
+    log_types: list[str] = Field(default_factory=lambda: list(REQUIRED_LOG_TYPES), description="Control-plane logs; api, audit and authenticator are mandatory.")
+    log_retention_days: int = Field(default=90, ge=1, description="Retention of the control-plane logs in CloudWatch.")
     addon_versions: dict[str, str] = Field(
         default_factory=dict,
         description="EKS add-on versions by add-on name. Unset add-ons take the pins of `cluster.version` in "
@@ -51,9 +51,8 @@ class ClusterSettings(Settings):
         description="EKS support policy once the Kubernetes version leaves standard support: STANDARD upgrades the "
                     "control plane automatically at the end of standard support; EXTENDED keeps the version up to "
                     "12 more months at an extra hourly charge (EKS's own default when unset).")
-    deletion_protection: bool = False
-    # Reclaim policy of the default gp3 StorageClass. Retain keeps volumes after a PVC is deleted.
-    volume_reclaim_policy: str = "Delete"
+    deletion_protection: bool = Field(default=False, description="EKS deletion protection of the cluster.")
+    volume_reclaim_policy: str = Field(default="Delete", description="Reclaim policy of the default gp3 StorageClass: Retain keeps volumes after their PVC is deleted.")
 
     @field_validator("name")
     @classmethod

@@ -53,17 +53,15 @@ _MIG_CONFIG = re.compile(r"^all-(disabled|enabled|balanced|[1-7]g\.[0-9]+gb(\.me
 class AutoscalerSettings(Settings):
     """Cluster Autoscaler: one instance scales every pool (they are all EKS managed node groups)."""
 
-    enabled: bool = True
-    # priority: spot and on-demand CPU pools before GPU pools, then least-waste among equals.
-    expander: Literal["priority", "least-waste"] = "priority"
-    replicas: int = Field(default=2, ge=1, le=3)
-    scale_down_unneeded_time: str = "10m"
-    scale_down_delay_after_add: str = "10m"
-    scale_down_utilization_threshold: float = Field(default=0.5, gt=0, le=1)
-    scale_down_gpu_utilization_threshold: float = Field(default=0.5, gt=0, le=1)
-    max_graceful_termination_sec: int = Field(default=600, ge=30, le=3600)
-    # GPU nodes take longer than CPU nodes to become Ready (large AMI, device plugin start).
-    max_node_provision_time: str = "20m"
+    enabled: bool = Field(default=True, description="Install Cluster Autoscaler, which scales every pool (GPU pools to and from zero).")
+    expander: Literal["priority", "least-waste"] = Field(default="priority", description="priority: spot CPU, on-demand CPU, spot GPU, then on-demand GPU pools (least-waste breaks ties); or least-waste.")
+    replicas: int = Field(default=2, ge=1, le=3, description="Cluster Autoscaler replicas (leader election); prod needs 2.")
+    scale_down_unneeded_time: str = Field(default="10m", description="How long a node must be unneeded before removal (Go duration).")
+    scale_down_delay_after_add: str = Field(default="10m", description="No scale-down for this long after a scale-up (Go duration).")
+    scale_down_utilization_threshold: float = Field(default=0.5, gt=0, le=1, description="CPU/memory requests below this share of a node make it a scale-down candidate.")
+    scale_down_gpu_utilization_threshold: float = Field(default=0.5, gt=0, le=1, description="GPU requests below this share of a GPU node make it a scale-down candidate.")
+    max_graceful_termination_sec: int = Field(default=600, ge=30, le=3600, description="How long evicted pods get to stop on scale-down.")
+    max_node_provision_time: str = Field(default="20m", description="How long a new node may take to become Ready (GPU nodes are slow) before the autoscaler gives up on it.")
 
     @field_validator("scale_down_unneeded_time", "scale_down_delay_after_add", "max_node_provision_time")
     @classmethod
@@ -101,16 +99,12 @@ class GpuPlatform(GpuFleet, Protocol):
 
 
 class GpuSettings(Settings):
-    # Install the NVIDIA gpu-operator (only when at least one GPU pool is enabled).
-    operator_enabled: bool = True
-    mig_strategy: MigStrategy = "none"
-    # The mig-manager's default MIG layout for MIG-capable nodes without a nvidia.com/mig.config label.
-    mig_config: str = "all-disabled"
-    # 1: no sharing. N > 1: the device plugin advertises N nvidia.com/gpu per physical GPU (time-slicing).
-    time_slicing_replicas: int = Field(default=1, ge=1, le=64)
-    # A Job running nvidia-smi on a GPU node after the operator is installed.
-    smoke_test: bool = False
-    autoscaler: AutoscalerSettings = Field(default_factory=AutoscalerSettings)
+    operator_enabled: bool = Field(default=True, description="Install the NVIDIA gpu-operator (only with an enabled GPU pool); it installs the driver only where the AMI lacks it.")
+    mig_strategy: MigStrategy = Field(default="none", description="Multi-Instance GPU strategy: none, single or mixed (MIG-capable pools only: p4d, p4de, p5).")
+    mig_config: str = Field(default="all-disabled", description="Default MIG layout of MIG-capable nodes, e.g. all-1g.10gb (with a migStrategy other than none).")
+    time_slicing_replicas: int = Field(default=1, ge=1, le=64, description="Above 1, each physical GPU is advertised this many times (time-slicing); quotas count the slices.")
+    smoke_test: bool = Field(default=False, description="A Job that runs nvidia-smi on a GPU node after every operator install or upgrade; never awaited, so GPU capacity never gates a deploy.")
+    autoscaler: AutoscalerSettings = Field(default_factory=AutoscalerSettings, description="Cluster Autoscaler settings.")
 
     @field_validator("mig_config")
     @classmethod

@@ -15,12 +15,11 @@ InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "sts"]
 
 
 class NetworkSettings(Settings):
-    vpc_cidr: str = "10.0.0.0/16"
-    az_count: int = Field(default=2, ge=2, le=MAX_AZS)
-    # "single": one NAT gateway (cheap, one AZ failure stops egress); "per_az": one per AZ.
-    nat_gateways: Literal["single", "per_az"] = "single"
-    flow_logs: bool = True
-    flow_logs_retention_days: int = Field(default=30, ge=1)
+    vpc_cidr: str = Field(default="10.0.0.0/16", description="Private IPv4 range of the VPC (/16 to /20); three quarters go to private subnets, one to public.")
+    az_count: int = Field(default=2, ge=2, le=MAX_AZS, description="Availability zones used; prod needs 3.")
+    nat_gateways: Literal["single", "per_az"] = Field(default="single", description="single: one NAT gateway (cheap; one AZ failure stops egress); per_az: one per AZ (prod).")
+    flow_logs: bool = Field(default=True, description="VPC flow logs of rejected traffic to CloudWatch.")
+    flow_logs_retention_days: int = Field(default=30, ge=1, description="Retention of the flow logs in CloudWatch.")
     s3_gateway_endpoint: bool = Field(
         default=True,
         description="An S3 gateway endpoint on the private route tables: S3 traffic (model artifacts, datasets, "

@@ -69,9 +69,9 @@ _EKS_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHED
 
 
 class Taint(Settings):
-    key: str
-    value: str = ""
-    effect: TaintEffect = "NoSchedule"
+    key: str = Field(description="Taint key, e.g. nvidia.com/gpu.")
+    value: str = Field(default="", description="Taint value; empty matches any value (tolerations use Exists).")
+    effect: TaintEffect = Field(default="NoSchedule", description="NoSchedule, PreferNoSchedule or NoExecute.")
 
     @field_validator("key")
     @classmethod
@@ -136,18 +136,18 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 class NodePoolSettings(Settings):
-    name: str
-    kind: PoolKind
-    enabled: bool = True
-    instance_types: list[str]
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
-    min_size: int = Field(ge=0)
-    desired_size: int | None = Field(default=None, ge=0)
-    max_size: int = Field(ge=1)
-    disk_size_gib: int = Field(default=50, ge=20, le=16384)
-    ami_type: str = "AL2023_x86_64_STANDARD"
-    labels: dict[str, str] = Field(default_factory=dict)
-    taints: list[Taint] = Field(default_factory=list)
+    name: str = Field(description="Pool name; nodes get the label node-pool=<name>.")
+    kind: PoolKind = Field(description="system, cpu, gpu, spot or monitoring: supplies default instance types, AMI, taints and labels.")
+    enabled: bool = Field(default=True, description="false removes a pool the environment defines (e.g. the spot pool).")
+    instance_types: list[str] = Field(description="EC2 instance types (domain/catalog.py); the first one sizes the pool for the autoscaler.")
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="ON_DEMAND or SPOT (SPOT pools need 3 or more types and the spot taint).")
+    min_size: int = Field(ge=0, description="Fewest nodes; 0 lets the autoscaler scale the pool to zero.")
+    desired_size: int | None = Field(default=None, ge=0, description="Initial size only (the autoscaler owns it afterwards); empty: minSize.")
+    max_size: int = Field(ge=1, description="Most nodes the autoscaler may run.")
+    disk_size_gib: int = Field(default=50, ge=20, le=16384, description="Encrypted gp3 root (Bottlerocket: data) volume per node.")
+    ami_type: str = Field(default="AL2023_x86_64_STANDARD", description="EKS AMI type: AL2023_*_STANDARD, AL2023_*_NVIDIA or BOTTLEROCKET_*.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra node labels (node-pool=<name> is always set).")
+    taints: list[Taint] = Field(default_factory=list, description="Node taints; each pool kind brings its own (see the pool defaults).")
     per_az: bool = Field(
         default=False,
         description="One managed node group per AZ (sizes split across them) instead of one spanning every AZ. "

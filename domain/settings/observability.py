@@ -48,12 +48,12 @@ class ObservabilityPlatform(Protocol):
     def pool(self, name: str) -> NodePoolSettings | None: ...
 
 class PrometheusSettings(Settings):
-    retention_days: int = Field(default=30, ge=1, le=730)
-    storage_gib: int = Field(default=200, ge=10, le=16384)
-    replicas: int = Field(default=2, ge=1, le=5)
-    cpu: str = "1"  # CPU request, Kubernetes quantity
-    memory_gib: int = Field(default=8, ge=1, le=512)  # memory request and limit
-    scrape_interval_seconds: int = Field(default=30, ge=5, le=300)
+    retention_days: int = Field(default=30, ge=1, le=730, description="Days of metrics kept; prod keeps 7 or more.")
+    storage_gib: int = Field(default=200, ge=10, le=16384, description="Encrypted gp3 volume per replica; retention by size stops at 80 % of it.")
+    replicas: int = Field(default=2, ge=1, le=5, description="Prometheus replicas; prod needs 2.")
+    cpu: str = Field(default="1", description="CPU request (Kubernetes quantity).")
+    memory_gib: int = Field(default=8, ge=1, le=512, description="Memory request and limit.")
+    scrape_interval_seconds: int = Field(default=30, ge=5, le=300, description="Default scrape interval.")
 
     @property
     def retention_size_gb(self) -> int:
@@ -62,25 +62,17 @@ class PrometheusSettings(Settings):
 
 
 class AlertmanagerSettings(Settings):
-    replicas: int = Field(default=2, ge=1, le=5)
-    storage_gib: int = Field(default=10, ge=1, le=1024)
-    retention_hours: int = Field(default=120, ge=1, le=8760)
+    replicas: int = Field(default=2, ge=1, le=5, description="Alertmanager replicas (a gossip cluster); prod needs 2.")
+    storage_gib: int = Field(default=10, ge=1, le=1024, description="Volume per replica for silences and notification state.")
+    retention_hours: int = Field(default=120, ge=1, le=8760, description="How long silences and notification state are kept.")
 
 
 class GrafanaSettings(Settings):
-    # More than one replica needs a shared database (sessions live in Grafana's database); without one
-    # the component runs a single replica and says so.
-    replicas: int = Field(default=2, ge=1, le=5)
-    # postgres: a `grafana` database and user on the services' PostgreSQL instance (shared layout: the
-    # shared instance; per_service: Keycloak's, else MLflow's, else lakeFS's). sqlite: a per-pod file,
-    # one replica only. With no PostgreSQL instance in the stack, Grafana falls back to sqlite.
-    database: Literal["postgres", "sqlite"] = "postgres"
-    # An ALB Ingress for Grafana (HTTPS, ACM certificate), like services.<svc>.ingress. Off by default.
-    ingress: IngressSettings = Field(default_factory=IngressSettings)
-    # Keycloak groups (the token's `groups` claim) mapped to Grafana roles; every team's ownersGroup is an
-    # editor too; everyone else who can log in is a Viewer.
-    admin_groups: list[str] = Field(default_factory=lambda: ["platform-admins"])
-    editor_groups: list[str] = Field(default_factory=list)
+    replicas: int = Field(default=2, ge=1, le=5, description="Grafana replicas; more than one needs the postgres database; prod needs 2.")
+    database: Literal["postgres", "sqlite"] = Field(default="postgres", description="postgres: a grafana database on the services' PostgreSQL (shared sessions, HA); sqlite: a per-pod file, one replica (also the fallback when the stack has no PostgreSQL).")
+    ingress: IngressSettings = Field(default_factory=IngressSettings, description="ALB Ingress for Grafana (HTTPS, ACM certificate).")
+    admin_groups: list[str] = Field(default_factory=lambda: ["platform-admins"], description="Keycloak groups that are Grafana admins.")
+    editor_groups: list[str] = Field(default_factory=list, description="Keycloak groups that are Grafana editors (every team's ownersGroup is one too).")
 
 
 SEVERITIES = ("critical", "warning", "info")
@@ -114,15 +106,15 @@ class ReceiverSettings(Settings):
     """Where Alertmanager sends notifications. Secrets (webhook URL, routing key, SMTP password) are never
     settings: `secretKey` names a secret config key, `pulumi config set --secret mlplatform:<secretKey> ...`."""
 
-    name: str
-    type: Literal["slack", "pagerduty", "email", "webhook"]
-    secret_key: str = ""
-    channel: str = ""  # slack: e.g. #ml-alerts (empty: the webhook's own channel)
-    to: list[str] = Field(default_factory=list)  # email: recipients
-    from_: str = Field(default="", alias="from")  # email: sender address
-    smarthost: str = ""  # email: SMTP server host:port (STARTTLS required)
-    auth_username: str = ""  # email: SMTP user; its password is the secret
-    send_resolved: bool = True
+    name: str = Field(description="Receiver name that routes refer to.")
+    type: Literal["slack", "pagerduty", "email", "webhook"] = Field(description="slack, pagerduty, email or webhook.")
+    secret_key: str = Field(default="", description="Name of the secret config key holding the webhook URL, routing key or SMTP password.")
+    channel: str = Field(default="", description="slack: channel or user, e.g. #ml-alerts (empty: the webhook's own).")
+    to: list[str] = Field(default_factory=list, description="email: recipients.")
+    from_: str = Field(default="", alias="from", description="email: sender address.")
+    smarthost: str = Field(default="", description="email: SMTP server host:port (STARTTLS required).")
+    auth_username: str = Field(default="", description="email: SMTP user (its password is the secret).")
+    send_resolved: bool = Field(default=True, description="Also notify when an alert resolves.")
 
     @field_validator("name")
     @classmethod
@@ -177,13 +169,11 @@ _TYPED_FIELDS = sorted({f for fields in TYPE_FIELDS.values() for f in fields})
 class AlertRouteSettings(Settings):
     """A route under the root: alerts of `severities` (all when empty) matching `matchers` go to `receiver`."""
 
-    receiver: str
-    severities: list[Severity] = Field(default_factory=list)
-    # Extra Alertmanager matchers, e.g. 'namespace=~"ml-.*"'.
-    matchers: list[str] = Field(default_factory=list)
-    # true: later routes see the alert too (a critical alert pages and also reaches chat).
-    continue_: bool = Field(default=True, alias="continue")
-    repeat_interval: str = ""  # empty: the tree's repeatInterval
+    receiver: str = Field(description="Receiver the matching alerts go to.")
+    severities: list[Severity] = Field(default_factory=list, description="Severities routed (critical, warning, info); empty: all.")
+    matchers: list[str] = Field(default_factory=list, description="Extra Alertmanager matchers, e.g. namespace=~\"ml-.*\".")
+    continue_: bool = Field(default=True, alias="continue", description="Let later routes see the alert too (a critical alert pages and reaches chat).")
+    repeat_interval: str = Field(default="", description="Resend interval of this route; empty: the tree's repeatInterval.")
 
     @field_validator("matchers")
     @classmethod
@@ -203,16 +193,13 @@ class AlertRouteSettings(Settings):
 class AlertingSettings(Settings):
     """Alertmanager receivers and routing. With no receivers every alert goes to the `null` receiver."""
 
-    receivers: list[ReceiverSettings] = Field(default_factory=list)
-    # Empty: critical -> every pagerduty receiver; critical and warning -> every slack, email and webhook receiver.
-    routes: list[AlertRouteSettings] = Field(default_factory=list)
-    # The always-firing Watchdog alert proves the pipeline works: point it at a dead man's switch
-    # (e.g. a webhook receiver of a heartbeat service). Empty: the null receiver.
-    watchdog_receiver: str = ""
-    group_by: list[str] = Field(default_factory=lambda: ["alertname", "namespace"])
-    group_wait: str = "30s"
-    group_interval: str = "5m"
-    repeat_interval: str = "4h"
+    receivers: list[ReceiverSettings] = Field(default_factory=list, description="Where alerts go; none: every alert goes to the null receiver.")
+    routes: list[AlertRouteSettings] = Field(default_factory=list, description="Routes under the root; empty: critical to pagerduty receivers, critical and warning to the others.")
+    watchdog_receiver: str = Field(default="", description="Receiver of the always-firing Watchdog alert (a dead man's switch); empty: null.")
+    group_by: list[str] = Field(default_factory=lambda: ["alertname", "namespace"], description="Labels alerts are grouped by into one notification.")
+    group_wait: str = Field(default="30s", description="Wait before the first notification of a new group.")
+    group_interval: str = Field(default="5m", description="Wait before notifying about new alerts in a group.")
+    repeat_interval: str = Field(default="4h", description="Wait before resending a notification that is still firing.")
 
     _durations = field_validator("group_wait", "group_interval", "repeat_interval")(_duration)
 
@@ -300,13 +287,13 @@ def _open_percent(value: float) -> float:
 
 
 class AlertSettings(Settings):
-    gpu_idle_utilization_percent: float = 10
-    gpu_idle_minutes: int = Field(default=30, ge=5, le=1440)
-    gpu_temperature_celsius: int = Field(default=85, ge=50, le=110)
-    gpu_pending_minutes: int = Field(default=10, ge=1, le=1440)
-    node_not_ready_minutes: int = Field(default=5, ge=1, le=120)
-    crash_loop_minutes: int = Field(default=15, ge=1, le=1440)
-    pvc_used_percent: float = 85
+    gpu_idle_utilization_percent: float = Field(default=10, description="A GPU held by a pod below this utilisation counts as idle.")
+    gpu_idle_minutes: int = Field(default=30, ge=5, le=1440, description="Minutes of idleness before the GPU-idle alert fires.")
+    gpu_temperature_celsius: int = Field(default=85, ge=50, le=110, description="GPU temperature alert threshold.")
+    gpu_pending_minutes: int = Field(default=10, ge=1, le=1440, description="Minutes a GPU pod may stay Pending before alerting.")
+    node_not_ready_minutes: int = Field(default=5, ge=1, le=120, description="Minutes a node may be NotReady before alerting.")
+    crash_loop_minutes: int = Field(default=15, ge=1, le=1440, description="Minutes a container may crash-loop before alerting.")
+    pvc_used_percent: float = Field(default=85, description="Volume usage alert threshold.")
 
     _percentages = field_validator("gpu_idle_utilization_percent", "pvc_used_percent")(_open_percent)
 
@@ -318,13 +305,13 @@ class LatencySloSettings(Settings):
     and `_count` series are read); `thresholdSeconds` must be one of its bucket boundaries.
     """
 
-    enabled: bool = True
-    name: str = "inference"
-    metric: str = "http_request_duration_seconds"
-    selector: dict[str, str] = Field(default_factory=lambda: {"namespace": "inference"})
-    group_by: list[str] = Field(default_factory=lambda: ["namespace", "job"])
-    threshold_seconds: float = 0.5
-    objective_percent: float = 99.0
+    enabled: bool = Field(default=True, description="Generate the SLO's recording rules and burn-rate alerts.")
+    name: str = Field(default="inference", description="SLO name, part of its rule and alert names.")
+    metric: str = Field(default="http_request_duration_seconds", description="Base name of the latency histogram the inference servers export.")
+    selector: dict[str, str] = Field(default_factory=lambda: {"namespace": "inference"}, description="Label matchers selecting the SLO's series.")
+    group_by: list[str] = Field(default_factory=lambda: ["namespace", "job"], description="Labels the SLO is computed and alerted per.")
+    threshold_seconds: float = Field(default=0.5, description="Latency target; must be a bucket boundary of the histogram.")
+    objective_percent: float = Field(default=99.0, description="Share of requests that must complete within thresholdSeconds.")
 
     _objective = field_validator("objective_percent")(_open_percent)
 
@@ -341,15 +328,14 @@ class LatencySloSettings(Settings):
 
 
 class ObservabilitySettings(Settings):
-    pool: str = "monitoring"  # the node pool (of kind monitoring) every monitoring component runs on
-    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
-    alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings)
-    grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
-    alerts: AlertSettings = Field(default_factory=AlertSettings)
-    alerting: AlertingSettings = Field(default_factory=AlertingSettings)
-    inference_slo: LatencySloSettings = Field(default_factory=LatencySloSettings)
-    # Namespaces of the MLOps services on the services health dashboard.
-    service_namespaces: list[str] = Field(default_factory=lambda: [s.namespace for s in SERVICES])
+    pool: str = Field(default="monitoring", description="Node pool (of kind monitoring) every monitoring component runs on.")
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings, description="Prometheus size and retention.")
+    alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings, description="Alertmanager size and retention.")
+    grafana: GrafanaSettings = Field(default_factory=GrafanaSettings, description="Grafana replicas, database, ingress and SSO groups.")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert thresholds.")
+    alerting: AlertingSettings = Field(default_factory=AlertingSettings, description="Alert receivers and routing.")
+    inference_slo: LatencySloSettings = Field(default_factory=LatencySloSettings, description="The inference latency SLO (multi-window burn-rate alerts).")
+    service_namespaces: list[str] = Field(default_factory=lambda: [s.namespace for s in SERVICES], description="Namespaces on the MLOps services dashboard.")
 
     def problems(self, platform: ObservabilityPlatform) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""

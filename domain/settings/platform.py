@@ -30,26 +30,25 @@ _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 
 
 class PlatformSettings(Settings):
-    project: str = "mlplatform"
-    stack: str
-    environment: Literal["dev", "staging", "prod"]
-    region: str = "us-west-2"
-    # Protect databases, buckets, keys and the cluster from `pulumi destroy` and replacement.
-    protect_stateful_resources: bool = True
-    tags: dict[str, str] = Field(default_factory=dict)
-    network: NetworkSettings = Field(default_factory=NetworkSettings)
-    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    project: str = Field(default="mlplatform", description="Pulumi project name; set by the loader.")
+    stack: str = Field(description="Stack name; set by the loader.")
+    environment: Literal["dev", "staging", "prod"] = Field(description="dev, staging or prod: the defaults the stack's config is merged over.")
+    region: str = Field(default="us-west-2", description="AWS region of the stack (from aws:region).")
+    protect_stateful_resources: bool = Field(default=True, description="Pulumi protect (and retainOnDelete where data lives) on the KMS key, cluster, databases and buckets; must stay true in prod.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra AWS tags on every resource (the provider's default tags).")
+    network: NetworkSettings = Field(default_factory=NetworkSettings, description="VPC layout: CIDR, AZs, NAT gateways, flow logs.")
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="EKS control plane: version, endpoint access, admins, logs, add-ons, protection.")
     ci: CiSettings = Field(default_factory=CiSettings, description=(
         "Where CI runs previews and deploys of the stack: its own CodeBuild-hosted runner in the VPC (the "
         "default) or outside (needs a public endpoint)."))
-    node_pools: list[NodePoolSettings]
-    gpu: GpuSettings = Field(default_factory=GpuSettings)
-    teams: list[TeamSettings] = Field(default_factory=list)
-    services: ServicesSettings = Field(default_factory=ServicesSettings)
-    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    node_pools: list[NodePoolSettings] = Field(description="Node pools, one EKS managed node group each; entries merge into the environment's pools by name.")
+    gpu: GpuSettings = Field(default_factory=GpuSettings, description="GPU stack: NVIDIA gpu-operator, MIG, time-slicing, smoke test, Cluster Autoscaler.")
+    teams: list[TeamSettings] = Field(default_factory=list, description="Team namespaces with GPU, CPU and memory quotas and an owners group.")
+    services: ServicesSettings = Field(default_factory=ServicesSettings, description="MLOps services (Keycloak, MLflow, ZenML, lakeFS) and their databases and buckets.")
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings, description="kube-prometheus-stack: sizes, Grafana, alert thresholds, alert routing, the inference SLO.")
     # Names (never values) of the stack's secret config keys outside the settings, e.g. the alerting
     # secrets; set by the loader. None: not known (settings built without a stack's config), not checked.
-    secret_config_keys: frozenset[str] | None = Field(default=None, exclude=True)
+    secret_config_keys: frozenset[str] | None = Field(default=None, exclude=True, description="Names (never values) of the stack's secret config keys outside the settings; set by the loader.")
 
     @field_validator("region")
     @classmethod

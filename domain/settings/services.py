@@ -63,12 +63,11 @@ PROD_MIN_BACKUP_DAYS = 7
 class IngressSettings(Settings):
     """An ALB Ingress for one service (HTTPS only, certificate from ACM). Off by default."""
 
-    enabled: bool = False
-    host: str = ""
-    certificate_arn: str = ""
-    # internal: reachable from the VPC (VPN, peering); internet-facing: public, restrict allowedCidrs.
-    scheme: Literal["internal", "internet-facing"] = "internal"
-    allowed_cidrs: list[str] = Field(default_factory=list)
+    enabled: bool = Field(default=False, description="Expose it through an HTTPS ALB Ingress (otherwise: kubectl port-forward).")
+    host: str = Field(default="", description="DNS host name of the ingress.")
+    certificate_arn: str = Field(default="", description="ACM certificate (in the stack's region) that covers host.")
+    scheme: Literal["internal", "internet-facing"] = Field(default="internal", description="internal (reachable from the VPC) or internet-facing (restrict allowedCidrs).")
+    allowed_cidrs: list[str] = Field(default_factory=list, description="CIDRs allowed to reach the load balancer; empty: anyone who can route to it.")
 
     @field_validator("host")
     @classmethod
@@ -104,13 +103,11 @@ class IngressSettings(Settings):
 
 
 class ServiceSettings(Settings):
-    enabled: bool = True
-    # Node pool name; empty picks the dedicated pool (auth/mlops) if configured, else `cpu`.
-    pool: str = ""
-    replicas: int = Field(default=2, ge=1, le=10)
-    ingress: IngressSettings = Field(default_factory=IngressSettings)
-    # Namespaces (besides monitoring and the ALB) allowed to reach the service, e.g. team namespaces.
-    allow_from_namespaces: list[str] = Field(default_factory=list)
+    enabled: bool = Field(default=True, description="Deploy the service.")
+    pool: str = Field(default="", description="Node pool it runs on; empty: its dedicated pool (auth or mlops) if configured, else cpu.")
+    replicas: int = Field(default=2, ge=1, le=10, description="Pod replicas; prod needs 2 or more (with a PodDisruptionBudget and zone spread).")
+    ingress: IngressSettings = Field(default_factory=IngressSettings, description="ALB Ingress of the service.")
+    allow_from_namespaces: list[str] = Field(default_factory=list, description="Namespaces besides monitoring and the ALB (and every team, for MLflow, ZenML and lakeFS) allowed to call it.")
 
     @field_validator("allow_from_namespaces")
     @classmethod
@@ -122,9 +119,8 @@ class ServiceSettings(Settings):
 
 
 class KeycloakSettings(ServiceSettings):
-    realm: str = "platform"
-    # Browser URL of Grafana, for its OIDC redirect URI. Empty: http://localhost:3000 (port-forward).
-    grafana_url: str = ""
+    realm: str = Field(default="platform", description="Keycloak realm of the platform's users and OIDC clients (not master).")
+    grafana_url: str = Field(default="", description="Browser URL of Grafana for its OIDC redirect; empty: Grafana's ingress URL, else http://localhost:3000.")
 
     @field_validator("realm")
     @classmethod
@@ -142,16 +138,13 @@ class KeycloakSettings(ServiceSettings):
 
 
 class DatabaseSettings(Settings):
-    # shared: one PostgreSQL instance for Keycloak, MLflow and lakeFS (a database and user each) and
-    # one MySQL instance for ZenML. per_service: one instance per service (more isolation, more cost).
-    layout: Literal["shared", "per_service"] = "shared"
-    instance_class: str = "db.m7g.large"
-    allocated_storage_gib: int = Field(default=20, ge=20, le=65536)
-    max_allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
-    backup_retention_days: int = Field(default=30, ge=1, le=35)
-    multi_az: bool = True
-    # Performance Insights is not offered on the smallest burstable classes (db.t4g.micro, db.t4g.small).
-    performance_insights: bool = True
+    layout: Literal["shared", "per_service"] = Field(default="shared", description="shared: one PostgreSQL (Keycloak, MLflow, lakeFS) and one MySQL (ZenML) instance, a database and user per app; per_service: an instance per service.")
+    instance_class: str = Field(default="db.m7g.large", description="RDS instance class of every database instance.")
+    allocated_storage_gib: int = Field(default=20, ge=20, le=65536, description="Initial gp3 storage per instance.")
+    max_allocated_storage_gib: int = Field(default=100, ge=20, le=65536, description="Storage autoscaling ceiling per instance.")
+    backup_retention_days: int = Field(default=30, ge=1, le=35, description="Days of automated backups; prod keeps 7 or more.")
+    multi_az: bool = Field(default=True, description="Multi-AZ standby; required in prod.")
+    performance_insights: bool = Field(default=True, description="RDS Performance Insights (not offered on db.t4g.micro and db.t4g.small).")
 
     @field_validator("instance_class")
     @classmethod
@@ -168,9 +161,8 @@ class DatabaseSettings(Settings):
 
 
 class BucketSettings(Settings):
-    # Old object versions (overwritten or deleted) are kept this long, then expire.
-    noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
-    abort_incomplete_upload_days: int = Field(default=7, ge=1, le=365)
+    noncurrent_version_days: int = Field(default=30, ge=1, le=3650, description="Days old object versions (overwritten or deleted) are kept before they expire.")
+    abort_incomplete_upload_days: int = Field(default=7, ge=1, le=365, description="Days before an unfinished multipart upload is cleaned up.")
 
 
 # Settings model of each service that has settings of its own (the others take ServiceSettings).
@@ -195,10 +187,9 @@ _ServicesFromCatalog: Any = create_model("_ServicesFromCatalog", __base__=_Servi
 
 
 class ServicesSettings(_ServicesFromCatalog):  # type: ignore[misc]
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    buckets: BucketSettings = Field(default_factory=BucketSettings)
-    # ServiceMonitors need the Prometheus Operator CRDs (kube-prometheus-stack) installed first.
-    service_monitors: bool = False
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="RDS databases of the services.")
+    buckets: BucketSettings = Field(default_factory=BucketSettings, description="S3 buckets of the services.")
+    service_monitors: bool = Field(default=False, description="ServiceMonitors for the services' metrics (needs the Prometheus Operator CRDs).")
 
     # Lookups -----------------------------------------------------------------------------------------
 

@@ -37,14 +37,14 @@ RESERVED_NAMESPACES = frozenset({
 
 
 class TeamSettings(Settings):
-    name: str
-    owners_group: str
-    gpu_quota: int = Field(default=0, ge=0)
-    cpu_quota: str = "16"
-    memory_quota: str = "64Gi"
-    max_gpus_per_pod: int | None = Field(default=None, ge=1)
-    allow_inference_high: bool = False
-    pod_security: Literal["restricted", "baseline"] = "restricted"
+    name: str = Field(description="Team namespace (a DNS label, not a platform namespace).")
+    owners_group: str = Field(description="Kubernetes group bound to the team's Role (access entry kubernetesGroups or the OIDC groups claim).")
+    gpu_quota: int = Field(default=0, ge=0, description="requests.nvidia.com/gpu of the namespace (counted against the GPU pools' capacity).")
+    cpu_quota: str = Field(default="16", description="requests.cpu of the namespace (Kubernetes quantity).")
+    memory_quota: str = Field(default="64Gi", description="requests.memory and limits.memory of the namespace (Kubernetes quantity).")
+    max_gpus_per_pod: int | None = Field(default=None, ge=1, description="Most GPUs one container may request; empty: the largest GPU node, at most gpuQuota.")
+    allow_inference_high: bool = Field(default=False, description="May the team's pods use the preempting inference-high PriorityClass?")
+    pod_security: Literal["restricted", "baseline"] = Field(default="restricted", description="Pod Security Standard enforced on the namespace: restricted or baseline.")
     role_arns: list[str] = Field(default_factory=list, description=(
         "IAM roles of the team's members: each gets an EKS access entry whose kubernetesGroups is [ownersGroup], "
         "so the team's RoleBinding has members. Empty: the group is filled only by the OIDC groups claim, if any."))

@@ -44,16 +44,14 @@ class ScopedResourcePolicy(ResourceValidationPolicy):
     skip calls that would return at once, which is most of them in a large stack.
     """
 
-    def __init__(self, *, applies_to: Callable[[str], bool], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, name: str, description: str, *, applies_to: Callable[[str], bool], **kwargs: Any) -> None:
+        super().__init__(name, description, **kwargs)
         self.applies_to = applies_to
 
 
-def _metadata(name: str, description: str, remediation: str, options: Sequence[str],
+def _metadata(remediation: str, options: Sequence[str],
               enforcement: EnforcementLevel, severity: Severity, tags: Sequence[str]) -> dict[str, Any]:
     return {
-        "name": name,
-        "description": description,
         "enforcement_level": enforcement,
         "config_schema": config_schema(*options),
         "remediation_steps": remediation.strip(),
@@ -77,10 +75,10 @@ def workload_policy(*, name: str, description: str, remediation: str, check: Wor
         settings = resolve(args.get_config())
         for workload in found:
             for message in check(workload, settings):
-                report(f"{workload.ctx.describe(args.name)}: {message}")
+                report(f"{workload.ctx.describe(args.name)}: {message}", None)
 
-    return ScopedResourcePolicy(applies_to=may_have_workloads, validate=validate,
-                                **_metadata(name, description, remediation, options, enforcement, severity, tags))
+    return ScopedResourcePolicy(name, description, applies_to=may_have_workloads, validate=validate,
+                                **_metadata(remediation, options, enforcement, severity, tags))
 
 
 def resource_policy(*, name: str, description: str, remediation: str,
@@ -97,10 +95,11 @@ def resource_policy(*, name: str, description: str, remediation: str,
             return
         props = materialize(args.props)
         for message in check(props, resolve(args.get_config())):
-            report(f"{args.resource_type} {args.name}: {message}")
+            report(f"{args.resource_type} {args.name}: {message}", None)
 
-    return ScopedResourcePolicy(applies_to=lambda resource_type: lookup(resource_type) is not None, validate=validate,
-                                **_metadata(name, description, remediation, options, enforcement, severity, tags))
+    return ScopedResourcePolicy(name, description, validate=validate,
+                                applies_to=lambda resource_type: lookup(resource_type) is not None,
+                                **_metadata(remediation, options, enforcement, severity, tags))
 
 
 @dataclass
@@ -166,4 +165,4 @@ def stack_policy(*, name: str, description: str, remediation: str, check: StackC
             report(message, urn)
 
     return StackValidationPolicy(
-        validate=validate, **_metadata(name, description, remediation, options, enforcement, severity, tags))
+        name, description, validate=validate, **_metadata(remediation, options, enforcement, severity, tags))

@@ -151,9 +151,18 @@ def _prepare(resources: Iterable[Mapping[str, Any]]) -> list[_Resource]:
     return prepared
 
 
+async def _wait(awaitable: Any) -> None:
+    await awaitable
+
+
 def _await(result: Any) -> None:
     if result is not None and isawaitable(result):
-        asyncio.run(result)  # our policies are synchronous; this keeps third-party async ones working
+        asyncio.run(_wait(result))  # our policies are synchronous; this keeps third-party async ones working
+
+
+def _applies(policy: Policy, resource_type: str) -> bool:
+    applies_to = getattr(policy, "applies_to", None)
+    return applies_to is None or bool(applies_to(resource_type))
 
 
 def run_pack(resources: Iterable[Mapping[str, Any]], config: Mapping[str, Any] | None = None, *,
@@ -175,7 +184,8 @@ def run_pack(resources: Iterable[Mapping[str, Any]], config: Mapping[str, Any] |
     def run(policy: Policy, level: EnforcementLevel, args: Any, resource: _Resource | None) -> None:
         note = None
         try:
-            _await(policy.validate(args, report))
+            if isinstance(policy, (ResourceValidationPolicy, StackValidationPolicy)):
+                _await(policy.validate(args, report))
         except UnknownValueError as error:  # the engine turns these into an advisory note
             note = f"can't run policy {policy.name!r} during preview: {error.message}"
         except _NotApplicableError:
@@ -196,7 +206,7 @@ def run_pack(resources: Iterable[Mapping[str, Any]], config: Mapping[str, Any] |
         applicable = by_type.get(resource.type)
         if applicable is None:  # skip policies that tell from the type alone that they have nothing to check
             applicable = by_type[resource.type] = [
-                e for e in resource_policies if getattr(e[0], "applies_to", None) is None or e[0].applies_to(resource.type)]
+                e for e in resource_policies if _applies(e[0], resource.type)]
         for policy, level, policy_config in applicable:
             args = ResourceValidationArgs(resource.type, resource.props, resource.urn, resource.name, _OPTIONS,
                                           resource.provider, policy_config)

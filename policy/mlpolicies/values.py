@@ -26,6 +26,8 @@ from pulumi_policy.proxy import (
     UNKNOWN_OBJECT_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    _DictProxy,
+    _ListProxy,
 )
 
 __all__ = [
@@ -117,6 +119,10 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, Secret):
         return _plain(value.value)
+    if kind is _DictProxy or kind is _ListProxy:
+        # The engine's proxies hand out the plain data they wrap (unknowns still as sentinel strings),
+        # which converts in one pass instead of key by key through the raising proxy.
+        return _plain(value["__target"])
     if isinstance(value, Mapping):
         # The engine's _DictProxy: reading an unknown raises, so read key by key.
         out = {}

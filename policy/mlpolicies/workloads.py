@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -195,12 +196,18 @@ class Pods:
     operator_supplied: tuple[str, ...] = ()
 
 
+@cache
 def _steps(path: str | None) -> tuple[str, ...]:
     return tuple(path.split(".")) if path else ()
 
 
+@cache
+def _path_steps(path: str) -> tuple[str, ...]:
+    return tuple(step for part in path.split(".") for step in ((part[:-2], "[]") if part.endswith("[]") else (part,)))
+
+
 def _declared(pods: Pods, props: Props) -> Iterator[_Found]:
-    steps = tuple(step for part in pods.path.split(".") for step in ((part[:-2], "[]") if part.endswith("[]") else (part,)))
+    steps = _path_steps(pods.path)
 
     def walk(value: Any, rest: tuple[str, ...], item: Any, names: tuple[str, ...]) -> Iterator[_Found]:
         if not rest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ class Verdicts:
     config_name: str
     policies: list[str]
     violations: list[Violation]
+    # GPU workloads the config lets through unread (gpu-workloads-readable), each with its reason.
+    exemptions: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def mandatory_failures(self) -> list[Violation]:
@@ -32,6 +34,7 @@ class Verdicts:
             "config": self.config_name,
             "counts": self.counts(),
             "mandatoryFailures": len(self.mandatory_failures),
+            "exemptions": self.exemptions,
             "violations": [{"policy": v.policy_name, "enforcement": v.enforcement, "resource": v.resource_name,
                             "type": v.resource_type, "message": v.message} for v in self.violations],
         }
@@ -48,16 +51,34 @@ def stack_verdicts(stack: str, environment: str, resources: list[PlannedResource
         config, name = load_stack_config(stack), f"policy/config/{stack}.json"
     except (FileNotFoundError, ValueError):
         config, name = load_stack_config(environment), f"policy/config/{environment}.json"
-    return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config))
+    return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config), exemptions(config))
+
+
+def exemptions(config: dict[str, Any]) -> list[dict[str, str]]:
+    """The config's exemptions from gpu-workloads-readable (a reviewer accepted each, with a reason)."""
+    entry = config.get("gpu-workloads-readable")
+    listed = entry.get("exemptions") if isinstance(entry, dict) else None
+    return [dict(e) for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
+
+
+def describe_exemption(exemption: dict[str, str]) -> str:
+    what = " ".join(f"{k} {exemption[k]}" for k in ("kind", "chart", "namespace", "name") if exemption.get(k))
+    return f"{what or 'everything'}: {exemption.get('reason', '(no reason)')}"
+
+
+def _entry(value: Any) -> dict[str, Any]:
+    return {"enforcementLevel": value} if isinstance(value, str) else dict(value)
 
 
 def project_verdicts(project_dir: Path, environment: str, resources: list[PlannedResource]) -> Verdicts:
     """A team project's verdicts: its environment's config, with the project's policy-config.json over it
-    (what the project declares about resources that live in the platform stack: quotas, PriorityClasses)."""
+    (what the project declares about resources that live in the platform stack: quotas, PriorityClasses).
+    A project's entry for a policy adds to the environment's (the platform view there stays)."""
     config = load_stack_config(environment)
     overrides = project_dir / "policy-config.json"
     name = f"policy/config/{environment}.json"
     if overrides.exists():
-        config.update(json.loads(overrides.read_text()))
+        for policy, entry in json.loads(overrides.read_text()).items():
+            config[policy] = entry if policy == "all" else {**_entry(config.get(policy, {})), **_entry(entry)}
         name += f" + {project_dir.name}/policy-config.json"
-    return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config))
+    return Verdicts(name, [p.name for p in ALL], run_pack(policy_resources(resources), config), exemptions(config))

@@ -74,3 +74,46 @@ def test_unknowns_are_not_violations():
     assert violations(POLICY, release(chart=UNKNOWN, values={})) == []
     assert violations(POLICY, release(values=UNKNOWN)) == []
     assert violations(POLICY, release(values=good_values(daemonsets=[UNKNOWN]))) == []
+
+
+def vllm_stack(models, tolerations=None):
+    """vLLM production stack values: models under servingEngineSpec.modelSpec, GPUs as requestGPU."""
+    engine = {"modelSpec": models, **({"tolerations": tolerations} if tolerations is not None else {})}
+    return release(chart="vllm/vllm-stack", values={"servingEngineSpec": engine})
+
+
+def model(name="llama", gpus=1, **extra):
+    return {"name": name, "repository": "vllm/vllm-openai", "tag": "v0.9.1", "modelURL": "org/model",
+            "requestCPU": 6, "requestMemory": "16Gi", "requestGPU": gpus, **extra}
+
+
+class TestVllmStack:
+    def test_global_or_per_model_toleration_passes(self):
+        assert violations(POLICY, vllm_stack([model()], tolerations=[TOLERATION])) == []
+        assert violations(POLICY, vllm_stack([model(tolerations=[TOLERATION])])) == []
+
+    def test_gpu_model_without_toleration_fails(self):
+        found = violations(POLICY, vllm_stack([model("a", tolerations=[TOLERATION]), model("b", gpus="2")]))
+        assert len(found) == 1
+        assert "values.servingEngineSpec.modelSpec[1].requestGPU" in found[0] and "asks for 2 GPU(s)" in found[0]
+
+    def test_a_models_toleration_covers_only_that_model(self):
+        found = violations(POLICY, vllm_stack([model("a", tolerations=[TOLERATION]), model("b")]))
+        assert len(found) == 1 and "modelSpec[1]" in found[0]
+
+    def test_cpu_models_need_nothing(self):
+        assert violations(POLICY, vllm_stack([model(gpus=0)])) == []
+        assert violations(POLICY, vllm_stack([model(gpus=None)])) == []
+
+    def test_unknowns_are_not_violations(self):
+        assert violations(POLICY, vllm_stack(UNKNOWN)) == []
+        assert violations(POLICY, vllm_stack([model(gpus=UNKNOWN)])) == []
+        assert violations(POLICY, vllm_stack([model()], tolerations=UNKNOWN)) == []
+
+    def test_configured_charts_use_their_own_paths(self):
+        config = {"chartTolerationPaths": {"model-server": ["pods.tolerations"]},
+                  "chartGpuRequestPaths": {"model-server": ["pods.gpus"]}}
+        bad = release(chart="model-server", values={"pods": {"gpus": 1}})
+        assert violations(POLICY, bad, config=config)
+        good = release(chart="model-server", values={"pods": {"gpus": 1, "tolerations": [TOLERATION]}})
+        assert violations(POLICY, good, config=config) == []

@@ -74,3 +74,17 @@ def test_known_charts_are_left_to_the_helm_policy():
     values = {"servingEngineSpec": {"modelSpec": [{"name": "m", "requestGPU": 1}], "tolerations": [GPU_TOLERATION]}}
     assert violations(POLICY, release("vllm/vllm-stack", values)) == []
     assert violations(POLICY, release("gpu-operator", {"daemonsets": {"tolerations": [GPU_TOLERATION]}})) == []
+
+
+def test_exemptions_are_listed_in_the_plans_policy_section():
+    from stacks.plan import render_verdicts
+    from stacks.review.verdicts import Verdicts, exemptions
+
+    config = {"gpu-workloads-readable": {"exemptions": [
+        {"kind": "example.com/ModelServer", "namespace": "team-a", "reason": "vendor operator adds tolerations"}]}}
+    listed = exemptions(config)
+    text = render_verdicts(Verdicts("policy/config/prod.json", ["gpu-workloads-readable"], [], listed))
+    assert "exempt from gpu-workloads-readable: 1" in text
+    assert "kind example.com/ModelServer namespace team-a: vendor operator adds tolerations" in text
+    assert Verdicts("x", [], [], listed).as_dict()["exemptions"] == listed
+    assert exemptions({}) == [] and exemptions({"gpu-workloads-readable": "advisory"}) == []

@@ -98,3 +98,10 @@ def test_the_plan_shows_exports_and_the_digest_gap():
     assert ev.outputs["batchQueueUrl"].startswith("https://sqs.us-west-2.amazonaws.com/123456789012/")
     # The MLflow image has no digest on record here: the gap is exported and printed, not hidden.
     assert ev.outputs["imagesWithoutDigest"] == ["docker.io/burakince/mlflow:3.15.1"]
+
+
+def test_plan_json_names_the_project(capsys):
+    assert main(["--project", "examples", "--stack", "dev", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["project"], doc["stack"], doc["policy"]["mandatoryFailures"]) == ("mlplatform-examples", "dev", 0)
+    assert doc["cost"]["idleTotal"] < doc["cost"]["peakTotal"]

@@ -23,6 +23,14 @@ NAME = "gpu-autoscaling-within-quota"
 
 def gpus_per_pod(workload: Workload, settings: Settings) -> dict[str, int]:
     """GPU resource -> count one pod of the workload holds (containers run together; init containers one at a time)."""
+    key = ("gpus per pod", settings.gpu_resources)
+    if key not in workload.memo:
+        workload.memo[key] = _gpus_per_pod(workload, settings)
+    result: dict[str, int] = workload.memo[key]
+    return result
+
+
+def _gpus_per_pod(workload: Workload, settings: Settings) -> dict[str, int]:
     running: dict[str, int] = {}
     init: dict[str, int] = {}
     for field, container in iter_containers(workload.pod):
@@ -72,6 +80,7 @@ def _message(who: str, what: str, replicas: Any, over: list[tuple[str, int, int,
 
 def check(stack: Stack, settings: Settings) -> Iterator[tuple[str, str | None]]:
     scalers = autoscalers(stack)
+    caps_by_namespace: dict[str, dict[str, int]] = {}
     for resource, workload in stack.workloads():
         namespace = workload.ctx.namespace
         if not isinstance(namespace, str):
@@ -79,7 +88,9 @@ def check(stack: Stack, settings: Settings) -> Iterator[tuple[str, str | None]]:
         demand = gpus_per_pod(workload, settings)
         if not demand:
             continue
-        caps = quota_caps(stack, namespace)
+        if namespace not in caps_by_namespace:
+            caps_by_namespace[namespace] = quota_caps(stack, namespace)
+        caps = caps_by_namespace[namespace]
         target = workload.ctx.describe(resource.name)
         if resource.kind == ("keda.sh", "ScaledJob"):
             maximum = dig(resource.props, "spec", "maxReplicaCount")
