@@ -28,7 +28,7 @@ from components.metrics_server import MetricsServer
 from components.monitoring_crds import PrometheusOperatorCrds
 from components.network import Network
 from components.node_pools import NodePools
-from components.observability import Observability
+from components.observability import MonitoringScope, Observability
 from components.services import PlatformServices, make_oidc_clients
 from components.storage_class import ClusterStorage
 from domain.settings import PlatformSettings
@@ -134,7 +134,8 @@ def build_platform(settings: PlatformSettings) -> Platform:
     # via Keycloak.
     controller = services.ingress_controller.release if services.ingress_controller is not None else None
     observability = Observability(
-        "observability", settings, storage_class_name=storage.storage_class_name,
+        "observability", settings.observability, MonitoringScope.of(settings),
+        storage_class_name=storage.storage_class_name,
         grafana_oidc=oidc_clients.get("grafana"), grafana_database=services.grafana_database,
         ingress_controller=controller, vpc_cidr=network.vpc_cidr,
         release_depends_on=[*capacity[settings.observability.pool], storage.storage_class, *monitoring_crds],
