@@ -29,10 +29,11 @@ from components.metrics_server import MetricsServer
 from components.monitoring_crds import PrometheusOperatorCrds
 from components.network import Network
 from components.node_pools import NodePools
-from components.observability import Observability
+from components.observability import MonitoringScope, Observability
 from components.services import PlatformServices, make_oidc_clients
 from components.storage_class import ClusterStorage
 from domain.settings import PlatformSettings
+from domain.settings.gpu_layer import gpu_layer
 from domain.settings.node_pools import NodePoolSettings
 
 
@@ -127,7 +128,7 @@ def build_platform(settings: PlatformSettings) -> Platform:
     metrics_server = MetricsServer("metrics-server", system_pool=settings.system_pool, opts=after_system)
     # GPU layer: PriorityClasses, Cluster Autoscaler, gpu-operator, team namespaces (components/gpu). It waits
     # for the system pool and the CRDs of its ServiceMonitors, never for monitoring or a database.
-    gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=monitoring_crds, opts=after_system)
+    gpu = GpuStack("gpu", gpu_layer(settings), cluster.oidc, monitoring_depends_on=monitoring_crds, opts=after_system)
     capacity = pool_capacity(settings.pools, node_pools.groups,
                              gpu.autoscaler.release if gpu.autoscaler is not None else None)
     # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
@@ -148,7 +149,8 @@ def build_platform(settings: PlatformSettings) -> Platform:
     # via Keycloak.
     controller = services.ingress_controller.release if services.ingress_controller is not None else None
     observability = Observability(
-        "observability", settings, storage_class_name=storage.storage_class_name,
+        "observability", settings.observability, MonitoringScope.of(settings),
+        storage_class_name=storage.storage_class_name,
         grafana_oidc=oidc_clients.get("grafana"), grafana_database=services.grafana_database,
         ingress_controller=controller, vpc_cidr=network.vpc_cidr,
         release_depends_on=[*capacity[settings.observability.pool], storage.storage_class, *monitoring_crds],
