@@ -22,7 +22,7 @@ from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
 from components.ingress import allow_from_cidr_spec
 from components.kube import api_fields
-from components.namespace import PlatformNamespace
+from components.namespace import NAMESPACE_NAME_LABEL, PlatformNamespace
 from components.storage.names import partition
 from domain.settings.node_pools import NodePoolSettings
 from domain.settings.observability import MONITORING_NAMESPACE
@@ -31,6 +31,7 @@ from domain.versions import CHARTS
 NAMESPACE = RELEASE = "keda"
 OPERATOR_SERVICE_ACCOUNT = "keda-operator"  # the chart's serviceAccount.operator.name
 METRICS_PORT = 8080  # prometheus.{operator,metricServer,webhooks}.port
+PROMETHEUS_PORT = 9090  # kube-prometheus-stack's Prometheus
 METRICS_API_PORT = 6443  # service.portHttpsTarget: the external metrics API the API server calls
 WEBHOOK_PORT = 9443  # the admission webhooks' container port
 SCALER_ROLE_PATH = "/keda-scalers/"  # IAM path of the roles the operator may assume
@@ -71,6 +72,13 @@ def keda_values(system_pool: NodePoolSettings, *, role_arn: str, replicas: int,
     }
 
 
+def prometheus_access_spec(from_namespace: str) -> dict[str, Any]:
+    """NetworkPolicy spec in the monitoring namespace: `from_namespace` may query Prometheus."""
+    return {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: from_namespace}}}],
+                         "ports": [{"port": PROMETHEUS_PORT, "protocol": "TCP"}]}]}
+
+
 class Keda(pulumi.ComponentResource):
     """The KEDA release with its namespace, network policies and operator role. Exposes `role` and `release`."""
 
@@ -89,6 +97,13 @@ class Keda(pulumi.ComponentResource):
                 metadata={"name": f"allow-control-plane-{port}", "namespace": NAMESPACE},
                 spec=api_fields(cidr.apply(partial(allow_from_cidr_spec, port=port))),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace.namespace]))
+        # The operator queries Prometheus (ScaledObjects' prometheus triggers) across the monitoring namespace's
+        # default-deny.
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-allow-to-prometheus",
+            metadata={"name": "allow-keda", "namespace": MONITORING_NAMESPACE},
+            spec=prometheus_access_spec(NAMESPACE),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.role = ServiceAccountRole(f"{name}-operator", oidc, NAMESPACE, OPERATOR_SERVICE_ACCOUNT,
                                        policy=account_id.apply(lambda a: keda_operator_policy(a, region)),

@@ -1,4 +1,4 @@
-"""The MLOps services of the platform, each declared once.
+"""The MLOps services of the platform, each declared once (with its chart and image pins).
 
 Every table about the services is derived from `SERVICES`: the settings fields (`services.<name>`),
 the namespaces the platform reserves, the monitoring dashboard's namespaces, the database engines and
@@ -9,8 +9,10 @@ Adding a Helm service means one `ServiceSpec` here and one builder module `compo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from domain.pins import ChartPin, ImagePin
 
 Engine = Literal["postgres", "mysql"]
 # The database bootstrap namespace (master credentials and the Jobs that create each app's database).
@@ -41,7 +43,7 @@ class ServiceSpec:
 
     name: str  # the settings key (`services.<name>`) and the component's name
     title: str  # for people: settings docs, README
-    chart: str  # key of `domain.versions.CHARTS`
+    chart: ChartPin  # the pinned chart (domain.versions.CHARTS lists it with the platform's other charts)
     namespace: str
     service: str  # the Kubernetes Service clients call
     service_port: int
@@ -57,6 +59,9 @@ class ServiceSpec:
     oidc_client: OidcClientSpec | None = None
     # Does the chart render a PodDisruptionBudget itself? If not, the builder adds one.
     chart_pdb: bool = False
+    # The images the program sets for it, by domain.versions.IMAGES name (each pin records its date, source
+    # and digest; an image the chart also sets must be the chart's default unless the pin says why not).
+    images: dict[str, ImagePin] = field(default_factory=dict)
 
     @property
     def port_forward(self) -> str:
@@ -69,27 +74,59 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
-        name="keycloak", title="Keycloak (identity provider, the platform realm)", chart="keycloakx",
+        name="keycloak", title="Keycloak (identity provider, the platform realm)",
+        chart=ChartPin("keycloakx", "7.1.11", "https://codecentric.github.io/helm-charts", "26.5.6",
+                       "2026-04-21", "codecentric/helm-charts 15f09f3 (chart version 7.1.11)"),
         namespace="keycloak", service="keycloak-http", service_port=80, container_port=8080, local_port=8080,
         url_path="/auth/", health_check_path="/auth/realms/master", dedicated_pool="auth",
-        database=Database("postgres", "keycloak", ("keycloak",)), bucket=False, chart_pdb=True),
+        database=Database("postgres", "keycloak", ("keycloak",)), bucket=False, chart_pdb=True,
+        images={
+            "keycloak": ImagePin(
+                "quay.io/keycloak/keycloak:26.5.6", "2026-04-08",
+                "codecentric/helm-charts 887ac4f (Keycloak update from 26.5.5 to 26.5.6)", chart="keycloakx"),
+            # keycloak-config-cli applies the platform realm to the running Keycloak; its build targets a Keycloak
+            # release of the same minor (6.5.0 is published for 26.5.4, adorsys/keycloak-config-cli
+            # .github/workflows/ci.yaml at v6.5.0; the admin API does not change within a minor).
+            "keycloak-config-cli": ImagePin("docker.io/adorsys/keycloak-config-cli:6.5.0-26.5.4", "2026-03-12",
+                                            "adorsys/keycloak-config-cli CHANGELOG.md, tag v6.5.0"),
+        }),
     ServiceSpec(
-        name="mlflow", title="MLflow tracking server", chart="mlflow",
+        name="mlflow", title="MLflow tracking server",
+        chart=ChartPin("mlflow", "1.11.5", "https://community-charts.github.io/helm-charts", "3.15.1",
+                       "2026-08-21", "community-charts/helm-charts 9d23d00 (chart version 1.11.5)"),
         namespace="mlflow", service="mlflow", service_port=80, container_port=5000, local_port=5000,
         url_path="/", health_check_path="/health", dedicated_pool="mlops",
         database=Database("postgres", "mlflow", ("mlflow", "mlflow_auth")), bucket=True, team_client=True,
         # Ready for MLflow's oidc-auth plugin, which the chart makes exclusive with basic auth.
-        oidc_client=OidcClientSpec("MLflow", "/callback")),
+        oidc_client=OidcClientSpec("MLflow", "/callback"),
+        images={"mlflow": ImagePin(
+            "docker.io/burakince/mlflow:3.15.1", "2026-08-07",
+            "community-charts/helm-charts 6361e8d (Update mlflow chart to 3.15.1)", chart="mlflow")}),
     ServiceSpec(
-        name="zenml", title="ZenML server", chart="zenml",
+        name="zenml", title="ZenML server",
+        # Since zenml-io/zenml#4637 the chart's top-level values key is `server:` (`zenml:` still merges).
+        chart=ChartPin("zenml", "0.98.0", "oci://public.ecr.aws/zenml/zenml", "0.98.0",
+                       "2026-10-13", "zenml 0.98.0 wheel on PyPI: migration 0.98.0_release.py Create Date"),
         namespace="zenml", service="zenml", service_port=80, container_port=8080, local_port=8081,
         url_path="/", health_check_path="/health", dedicated_pool="mlops",
-        database=Database("mysql", "zenml", ("zenml",)), bucket=True, team_client=True),
+        database=Database("mysql", "zenml", ("zenml",)), bucket=True, team_client=True,
+        images={"zenml-server": ImagePin(
+            "docker.io/zenmldocker/zenml-server:0.98.0", "2026-10-13",
+            "zenml 0.98.0 wheel on PyPI: migration 0.98.0_release.py Create Date", chart="zenml")}),
     ServiceSpec(
-        name="lakefs", title="lakeFS data versioning", chart="lakefs",
+        name="lakefs", title="lakeFS data versioning",
+        chart=ChartPin("lakefs", "1.12.16", "https://charts.lakefs.io", "1.97.0",
+                       "2026-07-23", "treeverse/charts 39e2645 (chart version 1.12.16)"),
         namespace="lakefs", service="lakefs", service_port=80, container_port=8000, local_port=8000,
         url_path="/", health_check_path="/_health", dedicated_pool="mlops",
-        database=Database("postgres", "lakefs", ("lakefs",)), bucket=True, pss_level="baseline", team_client=True),
+        database=Database("postgres", "lakefs", ("lakefs",)), bucket=True, pss_level="baseline", team_client=True,
+        images={
+            # Not the chart's appVersion (1.97.0): since chart 1.9.0 the community and Enterprise images have their
+            # own tags (treeverse/charts#391/#392) and appVersion moves with either. Chart 1.12.14 was released for
+            # lakeFS 1.84.0 (treeverse/charts c21d676); 1.12.15 and 1.12.16 changed replication and Enterprise only.
+            "lakefs": ImagePin("docker.io/treeverse/lakefs:1.84.0", "2026-07-22",
+                               "treeverse/lakeFS#10495 (CHANGELOG for v1.84.0, after the release)", chart="lakefs"),
+        }),
 )
 
 SERVICE_BY_NAME: dict[str, ServiceSpec] = {s.name: s for s in SERVICES}

@@ -14,29 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from domain.pins import ChartPin, ImagePin
+from domain.services import SERVICES
+
 KUBERNETES_VERSION = "1.34"
 STALE_AFTER_DAYS = 365
-
-
-@dataclass(frozen=True)
-class ChartPin:
-    """A Helm chart pinned by repository and exact version."""
-
-    chart: str
-    version: str
-    repository: str  # https:// Helm repository, or the oci:// registry path of the chart
-    app_version: str = ""
-    released: str = ""  # ISO date of the chart release; empty: not verified
-    released_source: str = ""  # where that date is recorded
-
-    @property
-    def is_oci(self) -> bool:
-        return self.repository.startswith("oci://")
-
-    @property
-    def chart_ref(self) -> str:
-        """What helm.v3.Release takes as `chart`: the name, or the full OCI reference."""
-        return self.repository if self.is_oci else self.chart
 
 
 # EKS managed add-ons for KUBERNETES_VERSION (KUBERNETES_RELEASES below has them by minor version).
@@ -66,21 +48,14 @@ CHARTS: dict[str, ChartPin] = {
     # metrics-server-helm-chart-3.13.1).
     "metrics-server": ChartPin("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/", "0.8.1",
                                "2026-06-11", "kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1"),
-    "keycloakx": ChartPin("keycloakx", "7.1.11", "https://codecentric.github.io/helm-charts", "26.5.6",
-                          "2026-04-21", "codecentric/helm-charts 15f09f3 (chart version 7.1.11)"),
-    "mlflow": ChartPin("mlflow", "1.11.5", "https://community-charts.github.io/helm-charts", "3.15.1",
-                       "2026-08-21", "community-charts/helm-charts 9d23d00 (chart version 1.11.5)"),
-    # Since zenml-io/zenml#4637 the chart's top-level values key is `server:` (`zenml:` still merges, deprecated).
-    "zenml": ChartPin("zenml", "0.98.0", "oci://public.ecr.aws/zenml/zenml", "0.98.0",
-                      "2026-10-13", "zenml 0.98.0 wheel on PyPI: migration 0.98.0_release.py Create Date"),
-    "lakefs": ChartPin("lakefs", "1.12.16", "https://charts.lakefs.io", "1.97.0",
-                       "2026-07-23", "treeverse/charts 39e2645 (chart version 1.12.16)"),
     "aws-load-balancer-controller": ChartPin(
         "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts", "v3.5.0",
         "2026-08-03", "aws/eks-charts 5239609 (chart version 3.5.0)"),
     # Event-driven autoscaling (ScaledObject/ScaledJob): serving scales on Prometheus and SQS signals.
     "keda": ChartPin("keda", "2.20.2", "https://kedacore.github.io/charts", "2.20.2",
                      "2026-07-31", "kedacore/charts cbb9bb8 (prepare v2.20.2 release)"),
+    # The MLOps services' charts, declared with each service (domain/services.py).
+    **{spec.chart.chart: spec.chart for spec in SERVICES},
 }
 
 def split_image(image: str) -> tuple[str, str]:
@@ -91,28 +66,6 @@ def split_image(image: str) -> tuple[str, str]:
     return repository, tag
 
 
-@dataclass(frozen=True)
-class ImagePin:
-    """A container image the program sets, pinned by tag and, where a source records it, by digest."""
-
-    reference: str  # registry/repository:tag
-    released: str = ""  # ISO date of the release (or of the image build); empty: not verified
-    released_source: str = ""
-    digest: str = ""  # sha256 of the multi-platform index; empty: no source here records it
-    digest_source: str = ""
-    chart: str = ""  # the chart (CHARTS key) that sets this image too; its default must match
-    differs_from_chart: str = ""  # why the pin is not the chart's default, if it is not
-
-    @property
-    def tag(self) -> str:
-        return self.reference.rpartition(":")[2]
-
-    @property
-    def pinned(self) -> str:
-        """What a pod spec runs: repository:tag@digest where the digest is verified, else repository:tag."""
-        return f"{self.reference}@{self.digest}" if self.digest else self.reference
-
-
 _REPO_INFO = "docker-library/repo-info"
 IMAGE_PINS: dict[str, ImagePin] = {
     # Cluster Autoscaler's minor version must match the cluster's Kubernetes minor version.
@@ -121,13 +74,6 @@ IMAGE_PINS: dict[str, ImagePin] = {
         "kubernetes/autoscaler tag cluster-autoscaler-1.34.2", chart="cluster-autoscaler",
         differs_from_chart="the chart defaults to its own appVersion (1.35.x); the image follows the cluster's "
                            "Kubernetes minor (1.34)"),
-    "keycloak": ImagePin("quay.io/keycloak/keycloak:26.5.6", "2026-04-08",
-                         "codecentric/helm-charts 887ac4f (Keycloak update from 26.5.5 to 26.5.6)", chart="keycloakx"),
-    # keycloak-config-cli applies the platform realm to the running Keycloak; its build targets a Keycloak
-    # release of the same minor (6.5.0 is published for 26.5.4, adorsys/keycloak-config-cli .github/workflows/
-    # ci.yaml at v6.5.0; the admin API does not change within a minor).
-    "keycloak-config-cli": ImagePin("docker.io/adorsys/keycloak-config-cli:6.5.0-26.5.4", "2026-03-12",
-                                    "adorsys/keycloak-config-cli CHANGELOG.md, tag v6.5.0"),
     "postgres-client": ImagePin(
         "docker.io/library/postgres:17.11-alpine3.24", "2026-09-17", f"{_REPO_INFO} repos/postgres/remote/"
         "17.11-alpine3.24.md @14ad5cc (image build)",
@@ -139,16 +85,9 @@ IMAGE_PINS: dict[str, ImagePin] = {
         "sha256:85b9bf2e29cf836ecb8c2a15a935d4ba0c606631dff1dd79531a11983c638f2a",
         f"{_REPO_INFO} repos/mysql/remote/8.4.11.md @0f0c69aaf7d364b2fd5a00f9141c6b51de83f2cb"),
     "cuda-smoke-test": ImagePin("nvcr.io/nvidia/cuda:12.9.1-base-ubuntu24.04"),
-    # MLOps services: the charts' own defaults, pinned here so that an upgrade is a reviewed change.
-    "mlflow": ImagePin("docker.io/burakince/mlflow:3.15.1", "2026-08-07",
-                       "community-charts/helm-charts 6361e8d (Update mlflow chart to 3.15.1)", chart="mlflow"),
-    "zenml-server": ImagePin("docker.io/zenmldocker/zenml-server:0.98.0", "2026-10-13",
-                             "zenml 0.98.0 wheel on PyPI: migration 0.98.0_release.py Create Date", chart="zenml"),
-    # Not the chart's appVersion (1.97.0): since chart 1.9.0 the community and Enterprise images have their own
-    # tags (treeverse/charts#391/#392) and appVersion moves with either. Chart 1.12.14 was released for lakeFS
-    # 1.84.0 (treeverse/charts c21d676); 1.12.15 and 1.12.16 changed replication and Enterprise only.
-    "lakefs": ImagePin("docker.io/treeverse/lakefs:1.84.0", "2026-07-22",
-                       "treeverse/lakeFS#10495 (CHANGELOG for v1.84.0, after the release)", chart="lakefs"),
+    # The MLOps services' images, declared with each service (domain/services.py): the charts' own defaults,
+    # pinned so that an upgrade is a reviewed change.
+    **{name: pin for spec in SERVICES for name, pin in spec.images.items()},
 }
 # Tag references by name (what charts take as repository + tag).
 IMAGES: dict[str, str] = {name: pin.reference for name, pin in IMAGE_PINS.items()}

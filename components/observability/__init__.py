@@ -1,5 +1,6 @@
 """Observability: kube-prometheus-stack on the monitoring pool, GPU dashboards and alerts as code."""
 
 from .component import Observability
+from .values import MonitoringScope
 
-__all__ = ["Observability"]
+__all__ = ["MonitoringScope", "Observability"]

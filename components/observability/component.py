@@ -22,8 +22,7 @@ from components.secret import (
 )
 from components.storage.database import DatabaseConnection
 from components.storage_class import DEFAULT_STORAGE_CLASS
-from domain.settings import PlatformSettings
-from domain.settings.observability import MONITORING_NAMESPACE
+from domain.settings.observability import MONITORING_NAMESPACE, ObservabilitySettings
 from domain.versions import CHARTS
 
 from .alerting import RECEIVER_SECRET, receiver_secrets
@@ -40,6 +39,7 @@ from .values import (
     RELEASE_NAME,
     GrafanaSecrets,
     GrafanaSso,
+    MonitoringScope,
     SecretRef,
     kube_prometheus_stack_values,
 )
@@ -86,12 +86,12 @@ class Observability(pulumi.ComponentResource):
     Alertmanager receivers' secrets are read from the stack's secret config (`observability.alerting`).
     """
 
-    def __init__(self, name: str, settings: PlatformSettings, *, storage_class_name: str = DEFAULT_STORAGE_CLASS,
+    def __init__(self, name: str, obs: ObservabilitySettings, scope: MonitoringScope, *,
+                 storage_class_name: str = DEFAULT_STORAGE_CLASS,
                  grafana_oidc: OidcClient | None = None, grafana_database: DatabaseConnection | None = None,
                  ingress_controller: pulumi.Resource | None = None, vpc_cidr: str | None = None,
                  release_depends_on: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:observability:Observability", name, None, opts)
-        obs = settings.observability
         ns = MONITORING_NAMESPACE
         self.namespace_name = ns
         # node-exporter needs hostNetwork, hostPID and host paths: the namespace enforces PSS privileged.
@@ -141,12 +141,12 @@ class Observability(pulumi.ComponentResource):
         receivers = receiver_secrets(obs.alerting)
         if receivers:
             # Values from the stack's secret config (`pulumi config set --secret`), Pulumi secrets throughout.
-            config = pulumi.Config(settings.project)
+            config = pulumi.Config(scope.project)
             secrets.append(opaque_secret(
                 f"{name}-alertmanager-receivers", RECEIVER_SECRET, ns,
                 {receiver: config.require_secret(key) for receiver, key in receivers.items()},
                 parent=self, depends_on=ns_ready))
-        if settings.is_production and not obs.alerting.receivers:
+        if scope.is_production and not obs.alerting.receivers:
             pulumi.log.warn(
                 "observability.alerting has no receivers: every alert goes to the null receiver and nobody is "
                 "notified. Fix: add receivers (pagerduty for critical, slack/email/webhook for warning) with their "
@@ -164,7 +164,7 @@ class Observability(pulumi.ComponentResource):
         ]
 
         plain_values = kube_prometheus_stack_values(
-            settings, obs, storage_class_name,
+            scope, obs, storage_class_name,
             GrafanaSecrets(admin=SecretRef(GRAFANA_ADMIN_SECRET, "admin-password"), sso=sso, database=database),
             grafana_replicas)
         # Grafana reads its OIDC client secret and database password through env: a rotation rolls its pods.
@@ -188,7 +188,7 @@ class Observability(pulumi.ComponentResource):
             self.ingress = alb_ingress(
                 f"{name}-grafana-ingress", namespace=ns, ingress=ingress, service=GRAFANA_NAME,
                 service_port=GRAFANA_SERVICE_PORT, target_port=GRAFANA_HTTP_PORT, health_check_path="/api/health",
-                vpc_cidr=vpc_cidr, group=settings.cluster_name, pod_selector=GRAFANA_POD_LABELS, parent=self,
+                vpc_cidr=vpc_cidr, group=scope.cluster_name, pod_selector=GRAFANA_POD_LABELS, parent=self,
                 depends_on=[self.release, ingress_controller])
         self.grafana_replicas = grafana_replicas
         self.prometheus_url = f"http://{PROMETHEUS_NAME}.{ns}.svc:9090"

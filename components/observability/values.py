@@ -18,6 +18,29 @@ from domain.settings.observability import ObservabilitySettings
 from .alerting import RECEIVER_SECRET, alertmanager_config, receiver_secrets
 from .rules import prometheus_rules
 
+
+@dataclass(frozen=True)
+class MonitoringScope:
+    """What the monitoring stack reads of the platform besides its own `observability` settings."""
+
+    project: str  # the config namespace (alerting secrets are read from it)
+    cluster_name: str
+    environment: str
+    pool: NodePoolSettings  # the monitoring pool every component runs on
+    team_owner_groups: tuple[str, ...] = ()  # Grafana editors besides observability.grafana.editorGroups
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "prod"
+
+    @classmethod
+    def of(cls, settings: PlatformSettings) -> MonitoringScope:
+        pool = settings.pool(settings.observability.pool)
+        if pool is None:  # settings validation rejects this first; keep the component honest on its own
+            raise ValueError(f"observability.pool '{settings.observability.pool}' is not an enabled node pool")
+        return cls(settings.project, settings.cluster_name, settings.environment, pool,
+                   tuple(team.owners_group for team in settings.teams))
+
 RELEASE_NAME = "kube-prometheus-stack"
 # The chart names its objects after the release (it contains the chart name, so no prefix is added).
 FULLNAME = RELEASE_NAME
@@ -121,7 +144,7 @@ def generic_oauth(sso: GrafanaSso, admin_groups: list[str], editor_groups: list[
     }
 
 
-def grafana_values(settings: PlatformSettings, obs: ObservabilitySettings, pool: NodePoolSettings,
+def grafana_values(scope: MonitoringScope, obs: ObservabilitySettings, pool: NodePoolSettings,
                    secrets: GrafanaSecrets, replicas: int) -> dict[str, Any]:
     env_from: dict[str, Any] = {}
     ini: dict[str, Any] = {"analytics": {"check_for_updates": False, "reporting_enabled": False},
@@ -130,7 +153,7 @@ def grafana_values(settings: PlatformSettings, obs: ObservabilitySettings, pool:
         sso = secrets.sso
         env_from[GRAFANA_OAUTH_ENV] = {"secretKeyRef": {"name": sso.client_secret.name, "key": sso.client_secret.key}}
         ini["server"] = {"root_url": sso.root_url}
-        editors = [*obs.grafana.editor_groups, *(team.owners_group for team in settings.teams)]
+        editors = [*obs.grafana.editor_groups, *scope.team_owner_groups]
         ini["auth.generic_oauth"] = generic_oauth(sso, obs.grafana.admin_groups, editors)
         # Keycloak shows its own "logged out" page: a post-logout redirect would have to be registered.
         ini["auth"] = {"signout_redirect_url": (
@@ -174,12 +197,10 @@ def grafana_values(settings: PlatformSettings, obs: ObservabilitySettings, pool:
     return values
 
 
-def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilitySettings, storage_class: str,
+def kube_prometheus_stack_values(scope: MonitoringScope, obs: ObservabilitySettings, storage_class: str,
                                  secrets: GrafanaSecrets, grafana_replicas: int) -> dict[str, Any]:
     """Values of the pinned kube-prometheus-stack chart."""
-    pool = settings.pool(obs.pool)
-    if pool is None:  # settings validation rejects this first; keep the component honest on its own
-        raise ValueError(f"observability.pool '{obs.pool}' is not an enabled node pool")
+    pool = scope.pool
     prom, am = obs.prometheus, obs.alertmanager
     on_pool = pool.placement
     prometheus_spec: dict[str, Any] = {
@@ -202,7 +223,7 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
         "ruleSelectorNilUsesHelmValues": False,
         "probeSelectorNilUsesHelmValues": False,
         "scrapeConfigSelectorNilUsesHelmValues": False,
-        "externalLabels": {"cluster": settings.cluster_name, "environment": settings.environment},
+        "externalLabels": {"cluster": scope.cluster_name, "environment": scope.environment},
     }
     alerting = obs.alerting
     alertmanager_spec: dict[str, Any] = {
@@ -258,7 +279,7 @@ def kube_prometheus_stack_values(settings: PlatformSettings, obs: ObservabilityS
             "config": alertmanager_config(alerting),
             "podDisruptionBudget": {"enabled": am.replicas > 1, "minAvailable": 1},
         },
-        "grafana": grafana_values(settings, obs, pool, secrets, grafana_replicas),
+        "grafana": grafana_values(scope, obs, pool, secrets, grafana_replicas),
         "kube-state-metrics": {
             **on_pool,
             "resources": _resources("50m", "128Mi", "256Mi"),

@@ -18,7 +18,6 @@ from components.secret import SECRETS_CHECKSUM_ANNOTATION, env_secrets_checksum,
 from components.storage import ServiceBucket
 from domain.services import BOOTSTRAP_NAMESPACE, ServiceSpec
 from domain.settings.services import ServiceDeployment
-from domain.versions import CHARTS
 
 from .common import MONITORING_NAMESPACE, ServiceContext, bucket_with_role
 from .database_bootstrap import AppDatabase
@@ -70,7 +69,7 @@ class HelmService(pulumi.ComponentResource):
         values = pulumi.Output.all(inputs.values, checksum).apply(
             lambda a: with_pod_annotations(a[0], {SECRETS_CHECKSUM_ANNOTATION: a[1]}))
         self.release = chart_release(
-            f"{name}-release", CHARTS[spec.chart], spec.namespace, values,
+            f"{name}-release", spec.chart, spec.namespace, values,
             pulumi.ResourceOptions(parent=self, depends_on=[ns, *inputs.depends_on, self.database.job,
                                                             *ctx.release_after(spec.name)]),
             release_name=spec.name)

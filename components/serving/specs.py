@@ -12,6 +12,7 @@ from typing import Any
 
 from components.availability import zone_spread
 from components.iam import policy_document
+from components.services import mlflow
 from components.storage.names import partition
 from domain.settings.node_pools import NodePoolSettings
 from domain.versions import IMAGES
@@ -28,8 +29,9 @@ VERSION_LABEL = "serving.mlplatform.io/version"
 MODEL_DIR = "/models"
 FETCH_SCRIPT_KEY = "model_fetch.py"
 ALB_PREFIX = "alb.ingress.kubernetes.io"
-MLFLOW_ARTIFACTS_PATH = "artifacts"  # components/services/mlflow.py ARTIFACTS_PATH
-DEFAULT_MLFLOW_URI = "http://mlflow.mlflow.svc.cluster.local"  # the platform's MLflow Service (port 80)
+# The platform's MLflow: where its proxied artifacts live in the bucket, and its in-cluster Service.
+MLFLOW_ARTIFACTS_PATH = mlflow.ARTIFACTS_PATH
+DEFAULT_MLFLOW_URI = f"http://{mlflow.SPEC.service}.{mlflow.SPEC.namespace}.svc.cluster.local:{mlflow.SPEC.service_port}"
 PROBE_PERIOD_SECONDS = 10
 
 

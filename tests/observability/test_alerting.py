@@ -9,7 +9,7 @@ import pulumi
 import pytest
 import yaml
 
-from components.observability import Observability
+from components.observability import MonitoringScope, Observability
 from components.observability.alerting import (
     RECEIVER_SECRET,
     alertmanager_config,
@@ -132,7 +132,7 @@ def test_alertmanager_keys_exist_upstream(with_receivers):
 
     config = {"alerting": ALERTING} if with_receivers else {}
     settings = stack_settings("prod", observability=config)
-    values = kube_prometheus_stack_values(settings, settings.observability, "gp3-encrypted",
+    values = kube_prometheus_stack_values(MonitoringScope.of(settings), settings.observability, "gp3-encrypted",
                                           GrafanaSecrets(admin=SecretRef("grafana-admin", "admin-password")), 2)
     assert problems("kube-prometheus-stack", values) == []
     spec = values["alertmanager"]["alertmanagerSpec"]
@@ -293,5 +293,5 @@ def test_prod_without_receivers_warns_at_build_time(monkeypatch, stack, config, 
     messages: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda msg, *a, **k: messages.append(msg))
     settings = stack_settings(stack, observability=config)
-    run_program(lambda: Observability("obs", settings), stack)
+    run_program(lambda: Observability("obs", settings.observability, MonitoringScope.of(settings)), stack)
     assert any("observability.alerting has no receivers" in m for m in messages) is warned, messages

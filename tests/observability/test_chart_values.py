@@ -9,6 +9,7 @@ import pytest
 from components.observability.values import (
     GrafanaSecrets,
     GrafanaSso,
+    MonitoringScope,
     SecretRef,
     kube_prometheus_stack_values,
 )
@@ -25,7 +26,7 @@ FULL = GrafanaSecrets(admin=SecretRef("grafana-admin", "admin-password"), sso=SS
 
 def values(stack: str, secrets: GrafanaSecrets = FULL, grafana_replicas: int = 2):
     settings, obs = observability(stack)
-    return kube_prometheus_stack_values(settings, obs, "gp3-encrypted", secrets, grafana_replicas)
+    return kube_prometheus_stack_values(MonitoringScope.of(settings), obs, "gp3-encrypted", secrets, grafana_replicas)
 
 
 def test_skeleton_holds_the_subcharts():

@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from components.identity import OidcClient
-from components.observability import Observability
+from components.observability import MonitoringScope, Observability
 from components.observability.component import grafana_root_url
 from components.storage import DatabaseConnection
 from stacks.offline import SECRET_MASK
@@ -34,7 +34,7 @@ def run_observability(stack: str = "prod", *, sso: bool = True, database: bool =
     def program():
         connection = DatabaseConnection(engine="postgres", host=DATABASE_HOST, port=5432, database="grafana",
                                         user="grafana", password=pulumi.Output.secret(DATABASE_PASSWORD))
-        Observability("obs", settings, grafana_oidc=oidc_client() if sso else None,
+        Observability("obs", settings.observability, MonitoringScope.of(settings), grafana_oidc=oidc_client() if sso else None,
                       grafana_database=connection if database else None)
 
     return run_program(program, stack)
@@ -162,6 +162,6 @@ def run_observability_with_teams():
          "memoryQuota": "64Gi"}])
 
     def program():
-        Observability("obs", settings, grafana_oidc=oidc_client())
+        Observability("obs", settings.observability, MonitoringScope.of(settings), grafana_oidc=oidc_client())
 
     return run_program(program, "dev")

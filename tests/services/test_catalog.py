@@ -20,7 +20,7 @@ def test_every_service_has_a_settings_field_a_builder_and_a_pinned_chart() -> No
     for spec in SERVICES:
         component = service_component(spec)
         assert issubclass(component, HelmService) and component.SPEC is spec, spec.name
-        assert spec.chart in CHARTS, spec.name
+        assert CHARTS[spec.chart.chart] is spec.chart, spec.name
         assert ServicesSettings.model_fields[spec.name].description, spec.name
 
 

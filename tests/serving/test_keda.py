@@ -56,3 +56,12 @@ def test_every_stack_installs_keda_on_the_system_pool(stack):
     monitoring = next(r for r in ev.of_type("kubernetes:helm.sh/v3:Release")
                       if r.inputs.get("chart") == "kube-prometheus-stack")
     assert crds.urn in release.all_dependencies and monitoring.urn not in release.all_dependencies
+
+
+def test_keda_may_query_prometheus_across_the_monitoring_default_deny():
+    from components.keda import prometheus_access_spec
+
+    spec = prometheus_access_spec("keda")
+    assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}
+    assert spec["ingress"] == [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}],
+                                "ports": [{"port": 9090, "protocol": "TCP"}]}]
