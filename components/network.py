@@ -19,7 +19,8 @@ def subnet_tags(cluster_name: str, public: bool) -> dict[str, str]:
 # Regular Availability Zones only: Local Zones and Wavelength Zones the account opted into are listed too
 # (`opt-in-status` opted-in), lack most instance types and services, and would sort first ("us-west-2-lax-1a").
 # Filter from the provider's docs (get_availability_zones, "Only Availability Zones (no Local Zones)").
-AVAILABILITY_ZONE_FILTERS = [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+AVAILABILITY_ZONE_FILTERS: list[aws.GetAvailabilityZonesFilterArgsDict] = [
+    {"name": "opt-in-status", "values": ["opt-in-not-required"]}]
 
 
 HTTPS = 443

@@ -102,6 +102,8 @@ def value_text(value: Any) -> str:
 
 def _at(dumped: Any, path: tuple[str, ...]) -> Any:
     for part in path:
+        if dumped is None:  # inside an optional section that an environment leaves unset (backup.copyTo)
+            return None
         dumped = dumped[part]
     return dumped
 

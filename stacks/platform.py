@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.backup import PlatformBackup
 from components.cluster import EksCluster
 from components.cluster_access import access_grants
 from components.coredns import CoreDns
@@ -32,7 +33,21 @@ from components.observability import MonitoringScope, Observability
 from components.services import PlatformServices, make_oidc_clients
 from components.storage_class import ClusterStorage
 from domain.settings import PlatformSettings
+from domain.settings.gpu_layer import gpu_layer
 from domain.settings.node_pools import NodePoolSettings
+
+
+def platform_backup(settings: PlatformSettings, services: PlatformServices,
+                    opts: pulumi.ResourceOptions) -> PlatformBackup | None:
+    """AWS Backup of the services' databases (restored ones and the originals they replaced) and buckets."""
+    if not settings.backup.enabled or services.account_id is None:
+        return None
+    resources = services.data_arns()
+    if not resources:
+        return None
+    return PlatformBackup("backup", settings.backup, vault_name=f"{settings.cluster_name}-backups",
+                          account_id=services.account_id, resources=resources,
+                          protect=settings.protect_stateful_resources, opts=opts)
 
 
 @dataclass
@@ -48,6 +63,7 @@ class Platform:
     metrics_server: MetricsServer
     services: PlatformServices | None = None
     keda: Keda | None = None
+    backup: PlatformBackup | None = None
     # OIDC clients of Keycloak's platform realm by client id ("grafana", "mlflow"); empty without Keycloak.
     oidc_clients: dict[str, OidcClient] = field(default_factory=dict)
     # The CI runner inside the VPC (ci.runner 'codebuild'); None when CI runs outside.
@@ -112,7 +128,7 @@ def build_platform(settings: PlatformSettings) -> Platform:
     metrics_server = MetricsServer("metrics-server", system_pool=settings.system_pool, opts=after_system)
     # GPU layer: PriorityClasses, Cluster Autoscaler, gpu-operator, team namespaces (components/gpu). It waits
     # for the system pool and the CRDs of its ServiceMonitors, never for monitoring or a database.
-    gpu = GpuStack("gpu", settings, cluster.oidc, monitoring_depends_on=monitoring_crds, opts=after_system)
+    gpu = GpuStack("gpu", gpu_layer(settings), cluster.oidc, monitoring_depends_on=monitoring_crds, opts=after_system)
     capacity = pool_capacity(settings.pools, node_pools.groups,
                              gpu.autoscaler.release if gpu.autoscaler is not None else None)
     # OIDC client secrets are generated apart from Keycloak, so their consumers (Grafana) need not wait.
@@ -139,9 +155,10 @@ def build_platform(settings: PlatformSettings) -> Platform:
         ingress_controller=controller, vpc_cidr=network.vpc_cidr,
         release_depends_on=[*capacity[settings.observability.pool], storage.storage_class, *monitoring_crds],
         opts=after_system)
+    backup = platform_backup(settings, services, opts=with_aws)
     # KEDA (system pool): serving scales on Prometheus and SQS; its ServiceMonitors need the monitoring CRDs.
     keda = Keda("keda", system_pool=settings.system_pool, region=settings.region, oidc=cluster.oidc,
                 vpc_cidr=network.vpc_cidr, replicas=2 if settings.is_production else 1,
                 depends_on=monitoring_crds, opts=after_system)
     return Platform(settings, network, cluster, node_pools, storage, gpu, observability, crds, metrics_server,
-                    services=services, oidc_clients=oidc_clients, keda=keda, runner=runner)
+                    services=services, oidc_clients=oidc_clients, keda=keda, runner=runner, backup=backup)

@@ -50,8 +50,8 @@ import yaml
 from components.availability import zone_spread
 from components.helm import chart_release
 from components.iam import OidcIdentity, ServiceAccountRole, policy_document
-from domain.settings import PlatformSettings
 from domain.settings.gpu import autoscaler_image
+from domain.settings.gpu_layer import GpuLayerSettings
 from domain.settings.node_pools import NodePoolSettings, node_group_name_prefix
 from domain.versions import CHARTS, split_image
 
@@ -124,7 +124,7 @@ def pool_priority(pool: NodePoolSettings) -> int:
     return PRIORITY_SPOT_CPU if spot else PRIORITY_ON_DEMAND_CPU
 
 
-def expander_priorities(settings: PlatformSettings) -> dict[int, list[str]]:
+def expander_priorities(settings: GpuLayerSettings) -> dict[int, list[str]]:
     """Priority -> node group name patterns, for the priority expander's ConfigMap."""
     priorities: dict[int, list[str]] = {}
     for pool in settings.pools:
@@ -133,13 +133,13 @@ def expander_priorities(settings: PlatformSettings) -> dict[int, list[str]]:
     return dict(sorted(priorities.items(), reverse=True))
 
 
-def expander_priorities_yaml(settings: PlatformSettings) -> str:
+def expander_priorities_yaml(settings: GpuLayerSettings) -> str:
     """The ConfigMap's `priorities` document. A string, so that the priorities stay integer keys (the
     chart passes a string through unchanged; a map would arrive with string keys from JSON)."""
     return yaml.safe_dump(expander_priorities(settings), default_flow_style=False)
 
 
-def autoscaler_args(settings: PlatformSettings) -> dict[str, str]:
+def autoscaler_args(settings: GpuLayerSettings) -> dict[str, str]:
     """extraArgs of the chart (rendered as --key=value; strings, so that Helm prints them verbatim)."""
     a = settings.gpu.autoscaler
     args = {
@@ -161,12 +161,12 @@ def autoscaler_args(settings: PlatformSettings) -> dict[str, str]:
     return args
 
 
-def autoscaler_values(settings: PlatformSettings, role_arn: pulumi.Input[str]) -> dict[str, Any]:
+def autoscaler_values(settings: GpuLayerSettings, role_arn: pulumi.Input[str]) -> dict[str, Any]:
     """Helm values of the cluster-autoscaler chart (every key exists in the pinned chart's values.yaml)."""
     replicas = settings.gpu.autoscaler.replicas
-    image = autoscaler_image(settings.cluster.version)
+    image = autoscaler_image(settings.kubernetes_version)
     if image is None:  # settings validation rejects this first
-        raise ValueError(f"no Cluster Autoscaler pin for Kubernetes {settings.cluster.version}")
+        raise ValueError(f"no Cluster Autoscaler pin for Kubernetes {settings.kubernetes_version}")
     repository, tag = split_image(image)
     system = settings.system_pool
     values: dict[str, Any] = {
@@ -210,7 +210,7 @@ def autoscaler_service_monitor() -> dict[str, Any]:
     }
 
 
-def pools_without_accelerator_label(settings: PlatformSettings) -> list[str]:
+def pools_without_accelerator_label(settings: GpuLayerSettings) -> list[str]:
     return [p.name for p in settings.gpu_pools if ACCELERATOR_LABEL not in p.labels]
 
 
@@ -222,7 +222,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
     the monitoring stack. Exposes `role` (ServiceAccountRole), `release`, `values`, `service_monitor`.
     """
 
-    def __init__(self, name: str, settings: PlatformSettings, oidc: OidcIdentity, *,
+    def __init__(self, name: str, settings: GpuLayerSettings, oidc: OidcIdentity, *,
                  monitoring: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:gpu:ClusterAutoscaler", name, None, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self)

@@ -21,8 +21,8 @@ import yaml
 
 from components.helm import chart_release
 from components.namespace import PlatformNamespace
-from domain.settings import PlatformSettings
 from domain.settings.gpu import GpuSettings, operator_installs_driver
+from domain.settings.gpu_layer import GpuLayerSettings
 from domain.settings.node_pools import POOL_LABEL, NodePoolSettings
 from domain.settings.observability import MONITORING_NAMESPACE
 from domain.versions import CHARTS
@@ -93,7 +93,7 @@ def dcgm_exporter_values(service_monitor: bool) -> dict[str, Any]:
 AGENT_TOLERATION_PATHS = ("daemonsets.tolerations", "node-feature-discovery.worker.tolerations")
 
 
-def gpu_operator_values(settings: PlatformSettings, *, service_monitor: bool = True) -> dict[str, Any]:
+def gpu_operator_values(settings: GpuLayerSettings, *, service_monitor: bool = True) -> dict[str, Any]:
     """Helm values of the gpu-operator chart (every key exists in the pinned chart's values.yaml)."""
     gpu_pools = settings.gpu_pools
     gpu = settings.gpu
@@ -132,7 +132,7 @@ class GpuOperator(pulumi.ComponentResource):
     Exposes `namespace` (PlatformNamespace), `release`, `values`, `time_slicing_config` (ConfigMap or None).
     """
 
-    def __init__(self, name: str, settings: PlatformSettings, *, depends_on: Sequence[pulumi.Resource] = (),
+    def __init__(self, name: str, settings: GpuLayerSettings, *, depends_on: Sequence[pulumi.Resource] = (),
                  service_monitor: bool | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:gpu:GpuOperator", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -25,7 +25,7 @@ import pulumi_kubernetes as k8s
 from components.gpu.operator import GPU_RESOURCE
 from components.gpu.scheduling import TRAINING_LOW
 from components.namespace import PlatformNamespace
-from domain.settings import PlatformSettings
+from domain.settings.gpu_layer import GpuLayerSettings
 from domain.settings.node_pools import NodePoolSettings
 from domain.versions import CHARTS, IMAGES
 
@@ -37,7 +37,7 @@ TTL_SECONDS_AFTER_FINISHED = 3600
 SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
-def smoke_test_pool(settings: PlatformSettings) -> NodePoolSettings:
+def smoke_test_pool(settings: GpuLayerSettings) -> NodePoolSettings:
     """The GPU pool to test: the first on-demand GPU pool, else the first GPU pool."""
     pools = settings.gpu_pools
     return next((p for p in pools if p.capacity_type == "ON_DEMAND"), pools[0])
@@ -82,7 +82,7 @@ class GpuSmokeTest(pulumi.ComponentResource):
     """Namespace, one-GPU quota and the nvidia-smi Job. `depends_on`: the gpu-operator release and the
     PriorityClasses. Exposes `namespace`, `quota` and `job`."""
 
-    def __init__(self, name: str, settings: PlatformSettings, *, depends_on: Sequence[pulumi.Resource] = (),
+    def __init__(self, name: str, settings: GpuLayerSettings, *, depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:gpu:GpuSmokeTest", name, None, opts)
         self.namespace = PlatformNamespace(f"{name}-ns", SMOKE_TEST_NAMESPACE, pss_level="restricted",

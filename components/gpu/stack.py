@@ -12,8 +12,8 @@ from components.gpu.scheduling import SchedulingPolicy
 from components.gpu.smoke_test import GpuSmokeTest
 from components.gpu.teams import TeamNamespace
 from components.iam import OidcIdentity
-from domain.settings import PlatformSettings
 from domain.settings.gpu import GpuQuotaReport, gpu_quota_report, quota_warning
+from domain.settings.gpu_layer import GpuLayerSettings
 
 
 class GpuStack(pulumi.ComponentResource):
@@ -28,7 +28,7 @@ class GpuStack(pulumi.ComponentResource):
     (GpuSmokeTest or None) and `quota` (GpuQuotaReport: total_quota, capacity, oversubscribed).
     """
 
-    def __init__(self, name: str, settings: PlatformSettings, oidc: OidcIdentity, *,
+    def __init__(self, name: str, settings: GpuLayerSettings, oidc: OidcIdentity, *,
                  monitoring_depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:gpu:GpuStack", name, None, opts)

@@ -30,7 +30,7 @@ from components.gpu.scheduling import INFERENCE_HIGH
 from components.kube import api_fields
 from components.namespace import PlatformNamespace
 from domain import catalog
-from domain.settings import PlatformSettings
+from domain.settings.gpu_layer import GpuLayerSettings
 from domain.settings.observability import MONITORING_NAMESPACE
 from domain.settings.teams import TeamSettings
 
@@ -64,7 +64,7 @@ def inference_high_quota_spec(team: TeamSettings) -> dict[str, Any] | None:
     }
 
 
-def largest_workload_node(settings: PlatformSettings) -> tuple[int, float]:
+def largest_workload_node(settings: GpuLayerSettings) -> tuple[int, float]:
     """(vCPU, GiB) of the largest instance type any workload pool (cpu, gpu, spot) can launch."""
     pools = [p for p in settings.pools if p.kind in WORKLOAD_POOL_KINDS] or settings.pools
     types = [catalog.INSTANCE_TYPES[t] for p in pools for t in p.instance_types]
@@ -75,7 +75,7 @@ def _gib(value: float) -> str:
     return f"{int(value)}Gi" if float(value).is_integer() else f"{int(value * 1024)}Mi"
 
 
-def team_limit_range_spec(team: TeamSettings, settings: PlatformSettings) -> dict[str, Any]:
+def team_limit_range_spec(team: TeamSettings, settings: GpuLayerSettings) -> dict[str, Any]:
     vcpu, memory = largest_workload_node(settings)
     container: dict[str, Any] = {
         "type": "Container",
@@ -122,7 +122,7 @@ class TeamNamespace(pulumi.ComponentResource):
     """One team's namespace and guardrails. Exposes `namespace`, `quota`, `inference_quota` (or None),
     `limit_range`, `role` and `role_binding`."""
 
-    def __init__(self, name: str, team: TeamSettings, settings: PlatformSettings,
+    def __init__(self, name: str, team: TeamSettings, settings: GpuLayerSettings,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:gpu:TeamNamespace", name, None, opts)
         ns = team.name

@@ -85,6 +85,8 @@ class ServiceContext:
     monitoring: Sequence[pulumi.Resource] = ()
     # OIDC clients of the platform realm (Keycloak imports them), by client id.
     oidc_clients: Mapping[str, OidcClient] = field(default_factory=dict)
+    # The bucket receiving the S3 server access logs of every service bucket.
+    access_log_bucket: pulumi.Output[str] | None = None
 
     @property
     def settings(self) -> ServicesSettings:
@@ -139,7 +141,7 @@ def bucket_with_role(name: str, ctx: ServiceContext, *, purpose: str, namespace:
     `extra_statements(account_id)` adds statements beyond the bucket (ZenML's secrets store).
     """
     bucket = ServiceBucket(f"{name}-bucket", bucket=ctx.bucket_name(purpose), kms_key_arn=ctx.data_key_arn,
-                           settings=ctx.settings.buckets, protect=ctx.protect,
+                           settings=ctx.settings.buckets, protect=ctx.protect, access_log_bucket=ctx.access_log_bucket,
                            opts=pulumi.ResourceOptions(parent=parent))
     region = ctx.region
     policy = pulumi.Output.all(bucket.arn, ctx.data_key_arn, ctx.account_id).apply(lambda a: policy_document(

@@ -32,9 +32,9 @@ from components.iam import OidcIdentity
 from components.identity import OidcClient
 from components.ingress import LoadBalancerController
 from components.namespace import PlatformNamespace
-from components.storage import DatabaseConnection, DataKey, RdsInstance, rds_identifier
+from components.storage import AccessLogBucket, DatabaseConnection, DataKey, RdsInstance, bucket_name, rds_identifier
 from domain.services import BOOTSTRAP_NAMESPACE, SERVICES, Engine, ServiceSpec, service_spec
-from domain.settings.services import ServicesLayerSettings, ServicesSettings
+from domain.settings.services import RestoreSettings, ServicesLayerSettings, ServicesSettings
 
 from .common import DatabaseServer, ServiceContext, opaque_secret
 from .database_bootstrap import AppDatabase
@@ -104,6 +104,9 @@ class PlatformServices(pulumi.ComponentResource):
         self.components: dict[str, HelmService] = {}
         self.ingress_controller: LoadBalancerController | None = None
         self.databases: dict[str, RdsInstance] = {}
+        # Instances a restore has replaced, until retired (restores[].original).
+        self.replaced_databases: dict[str, RdsInstance] = {}
+        self.account_id: pulumi.Output[str] | None = None
         self.outputs: dict[str, pulumi.Input[object]] = {}
         self._servers: dict[str, DatabaseServer] = {}  # by service
         self._instance_servers: dict[str, DatabaseServer] = {}  # by instance name
@@ -117,6 +120,7 @@ class PlatformServices(pulumi.ComponentResource):
 
         child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        self.account_id = account_id
         if enabled:
             self._storage(name, vpc_id, private_subnet_ids, node_security_group_id, account_id)
         if layer.needs_ingress_controller:
@@ -133,7 +137,8 @@ class PlatformServices(pulumi.ComponentResource):
         ctx = ServiceContext(layer=layer, oidc=oidc, account_id=account_id, data_key_arn=self.data_key.arn,
                              vpc_cidr=vpc_cidr, bootstrap_ready=self._bootstrap_ready, databases=self._servers,
                              node_groups=node_groups, ingress_controller=controller,
-                             monitoring=list(monitoring_crds), oidc_clients=oidc_clients)
+                             monitoring=list(monitoring_crds), oidc_clients=oidc_clients,
+                             access_log_bucket=self.access_logs.name)
         for spec in SERVICES:
             if spec.name in layer.deployments:
                 self.components[spec.name] = service_component(spec)(f"{name}-{spec.name}", ctx, opts=child)
@@ -156,16 +161,38 @@ class PlatformServices(pulumi.ComponentResource):
         self.data_key = DataKey(f"{name}-data-key", alias=f"{layer.cluster_name}-services-data",
                                 account_id=account_id, protect=protect, opts=child)
 
+        self.access_logs = AccessLogBucket(
+            f"{name}-access-logs", account_id=account_id, retention_days=layer.log_retention_days,
+            bucket=account_id.apply(lambda account: bucket_name(layer.cluster_name, "access-logs", account,
+                                                                layer.region)),
+            protect=protect, opts=child)
         bootstrap_ns = PlatformNamespace(f"{name}-db-bootstrap-ns", BOOTSTRAP_NAMESPACE, pss_level="restricted",
                                          opts=child)
         bootstrap_ready = self._bootstrap_ready
         bootstrap_ready.append(bootstrap_ns)
         for plan in database_plan(layer.settings):
-            instance = RdsInstance(
-                f"{name}-{plan.name}-db", engine=plan.engine, identifier=rds_identifier(layer.cluster_name, plan.name),
-                settings=layer.settings.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
-                client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
-                opts=child)
+            def rds(key: str, engine: Engine, restore: RestoreSettings | None = None, source: str = "",
+                    retiring: bool = False) -> RdsInstance:
+                return RdsInstance(
+                    f"{name}-{key}-db", engine=engine, identifier=rds_identifier(layer.cluster_name, key),
+                    settings=layer.settings.database, vpc_id=vpc_id, subnet_ids=private_subnet_ids,
+                    client_security_group_id=node_security_group_id, kms_key_arn=self.data_key.arn, protect=protect,
+                    log_retention_days=layer.log_retention_days, restore=restore, source_identifier=source,
+                    retiring=retiring, opts=child)
+
+            restore = layer.settings.database.restore_of(plan.name)
+            original = restore.original if restore is not None else "keep"
+            instance: RdsInstance | None = None
+            if original != "delete":
+                instance = rds(plan.name, plan.engine, retiring=original == "unprotect")
+            if restore is not None:
+                # A restore is a new instance next to the original, which stays as it is (protected) until
+                # retired; the services, their master-credential Secret and the outputs move to the new one.
+                if instance is not None:
+                    self.replaced_databases[plan.name] = instance
+                instance = rds(f"{plan.name}-{restore.suffix}", plan.engine, restore,
+                               source=rds_identifier(layer.cluster_name, plan.name))
+            assert instance is not None
             self.databases[plan.name] = instance
             master_secret = f"{plan.name}-master"
             bootstrap_ready.append(opaque_secret(
@@ -175,6 +202,12 @@ class PlatformServices(pulumi.ComponentResource):
             self._instance_servers[plan.name] = DatabaseServer(instance, master_secret)
             for service in plan.services:
                 self._servers[service] = self._instance_servers[plan.name]
+
+    def data_arns(self) -> list[pulumi.Output[str]]:
+        """ARNs of the data to back up: every RDS instance (a restore's original too) and service bucket."""
+        instances = [*self.databases.values(), *self.replaced_databases.values()]
+        buckets = [c.bucket for c in self.components.values() if c.bucket is not None]
+        return [i.arn for i in instances] + [b.arn for b in buckets]
 
     def _grafana_database(self) -> DatabaseConnection | None:
         """Grafana's `grafana` database and user on a PostgreSQL instance of this layer, made by a bootstrap

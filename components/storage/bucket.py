@@ -47,6 +47,29 @@ def tls_only_policy(bucket_arn: str) -> str:
     }, sort_keys=True)
 
 
+def access_log_delivery_policy(log_bucket_arn: str, account_id: str) -> str:
+    """Log bucket policy: TLS only, and S3 server access log delivery from this account's buckets only (the
+    logging service principal, as the S3 User Guide prescribes for buckets with ACLs disabled)."""
+    tls = json.loads(tls_only_policy(log_bucket_arn))["Statement"]
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [*tls, {
+            "Sid": "S3ServerAccessLogsDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{log_bucket_arn}/*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }],
+    }, sort_keys=True)
+
+
+def log_expiry_rules(days: int) -> list[dict[str, Any]]:
+    return [{"id": "expire-access-logs", "status": "Enabled", "filter": {}, "expiration": {"days": days},
+             "noncurrent_version_expiration": {"noncurrent_days": 7},
+             "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}]
+
+
 def lifecycle_rules(settings: BucketSettings) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
     """Expire noncurrent versions, clean up expired delete markers and abandoned multipart uploads."""
     return [{
@@ -83,7 +106,8 @@ class ServiceBucket(pulumi.ComponentResource):
     arn: pulumi.Output[str]
 
     def __init__(self, name: str, *, bucket: pulumi.Input[str], kms_key_arn: pulumi.Input[str],
-                 settings: BucketSettings, protect: bool, opts: pulumi.ResourceOptions | None = None):
+                 settings: BucketSettings, protect: bool, access_log_bucket: pulumi.Input[str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:storage:ServiceBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(
@@ -109,6 +133,44 @@ class ServiceBucket(pulumi.ComponentResource):
         aws.s3.BucketLifecycleConfiguration(
             name, bucket=bucket_id, rules=lifecycle_rules(settings),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+        if access_log_bucket is not None:
+            # Server access logs, one prefix per bucket.
+            aws.s3.BucketLogging(name, bucket=bucket_id, target_bucket=access_log_bucket,
+                                 target_prefix=pulumi.Output.concat(self.bucket.bucket, "/"), opts=child)
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
         self.register_outputs({"name": self.name, "arn": self.arn})
+
+
+class AccessLogBucket(pulumi.ComponentResource):
+    """The bucket that receives the services' S3 server access logs: SSE-S3 (log delivery does not support
+    SSE-KMS default encryption), all public access blocked, owner-enforced, TLS only, versioned, logs expire."""
+
+    name: pulumi.Output[str]
+
+    def __init__(self, name: str, *, bucket: pulumi.Input[str], account_id: pulumi.Input[str], retention_days: int,
+                 protect: bool, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplatform:storage:AccessLogBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = aws.s3.Bucket(
+            name, bucket=bucket, force_destroy=False,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect))
+        bucket_id = self.bucket.id
+        ownership = aws.s3.BucketOwnershipControls(
+            name, bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        public_block = aws.s3.BucketPublicAccessBlock(
+            name, bucket=bucket_id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
+            restrict_public_buckets=True, opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            name, bucket=bucket_id, rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child)
+        aws.s3.BucketPolicy(
+            name, bucket=bucket_id,
+            policy=pulumi.Output.all(self.bucket.arn, account_id).apply(lambda a: access_log_delivery_policy(*a)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block, ownership]))
+        versioning = aws.s3.BucketVersioning(
+            name, bucket=bucket_id, versioning_configuration={"status": "Enabled"}, opts=child)
+        aws.s3.BucketLifecycleConfiguration(name, bucket=bucket_id, rules=log_expiry_rules(retention_days),
+                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+        self.name = self.bucket.bucket
+        self.register_outputs({"name": self.name})

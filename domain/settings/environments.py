@@ -62,7 +62,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "staging": {
         "protectStatefulResources": True,
-        "network": {"azCount": 3, "natGateways": "single"},
+        "network": {"azCount": 3, "natGateways": "single", "flowLogsRetentionDays": 90},
         "cluster": {"deletionProtection": True, "volumeReclaimPolicy": "Retain"},
         "nodePools": _pools(system=(2, 2, 4), cpu=(1, 6), gpu=(0, 4), spot=(0, 10), monitoring=(1, 2)),
         "gpu": {"autoscaler": {"replicas": 2}},
@@ -70,10 +70,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "services": _services(replicas=1, instance_class="db.t4g.small", backup_retention_days=7, multi_az=False,
                               performance_insights=False),
         "observability": _observability(prometheus=(15, 50, 2, "500m", 4), alertmanager=(2, 5), grafana_replicas=1),
+        "backup": {"enabled": True, "retentionDays": 14},
     },
     "prod": {
         "protectStatefulResources": True,
-        "network": {"azCount": 3, "natGateways": "per_az"},
+        "network": {"azCount": 3, "natGateways": "per_az", "flowLogsRetentionDays": 365},
         "cluster": {
             "endpointPublicAccess": False,
             "deletionProtection": True,
@@ -86,5 +87,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "services": _services(replicas=2, instance_class="db.m7g.large", backup_retention_days=30, multi_az=True,
                               performance_insights=True),
         "observability": _observability(prometheus=(30, 200, 2, "1", 8), alertmanager=(2, 10), grafana_replicas=2),
+        # Compliance mode: after a week's grace, nobody can delete a recovery point before its retention ends.
+        "backup": {"enabled": True, "retentionDays": 35, "vaultLock": {"mode": "compliance", "changeableForDays": 7}},
     },
 }

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .backup import DEFAULT_COPY_REGIONS
 from .base import SettingsError
 from .environments import DEFAULTS, ENVIRONMENTS
 from .platform import PlatformSettings
@@ -164,6 +165,10 @@ def load_settings(stack: str, config: Mapping[str, Any], region: str | None = No
         data["secretConfigKeys"] = frozenset(secret_keys)
     if region:
         data["region"] = region
+    backup = data.get("backup", {})
+    copy_region = DEFAULT_COPY_REGIONS.get(data.get("region", PlatformSettings.model_fields["region"].default))
+    if environment == "prod" and isinstance(backup, dict) and backup.get("copyTo") is None and copy_region:
+        data["backup"] = {**backup, "copyTo": {"region": copy_region}}  # prod copies off-region by default
     try:
         return PlatformSettings.model_validate(data)
     except ValidationError as err:

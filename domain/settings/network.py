@@ -19,7 +19,10 @@ class NetworkSettings(Settings):
     az_count: int = Field(default=2, ge=2, le=MAX_AZS, description="Availability zones used; prod needs 3.")
     nat_gateways: Literal["single", "per_az"] = Field(default="single", description="single: one NAT gateway (cheap; one AZ failure stops egress); per_az: one per AZ (prod).")
     flow_logs: bool = Field(default=True, description="VPC flow logs of rejected traffic to CloudWatch.")
-    flow_logs_retention_days: int = Field(default=30, ge=1, description="Retention of the flow logs in CloudWatch.")
+    flow_logs_retention_days: int = Field(
+        default=30, ge=1,
+        description="Days the VPC flow logs are kept in CloudWatch: 30 in dev, 90 in staging, 365 in prod "
+                    "(prod keeps at least a year, for incident investigation and audit).")
     s3_gateway_endpoint: bool = Field(
         default=True,
         description="An S3 gateway endpoint on the private route tables: S3 traffic (model artifacts, datasets, "

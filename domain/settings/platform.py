@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from domain.ci import ROLE_PURPOSES, role_name
 from domain.services import service_spec
 
+from .backup import BackupSettings
 from .base import Settings, SettingsError
 from .cluster import CiSettings, ClusterSettings
 from .gpu import GpuSettings
@@ -25,6 +26,7 @@ from .observability import ObservabilitySettings
 from .services import GrafanaDatabasePlacement, ServiceDeployment, ServicesLayerSettings, ServicesSettings
 from .teams import TeamSettings
 
+PROD_FLOW_LOG_DAYS = 365
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 
@@ -46,6 +48,9 @@ class PlatformSettings(Settings):
     teams: list[TeamSettings] = Field(default_factory=list, description="Team namespaces with GPU, CPU and memory quotas and an owners group.")
     services: ServicesSettings = Field(default_factory=ServicesSettings, description="MLOps services (Keycloak, MLflow, ZenML, lakeFS) and their databases and buckets.")
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings, description="kube-prometheus-stack: sizes, Grafana, alert thresholds, alert routing, the inference SLO.")
+    backup: BackupSettings = Field(
+        default_factory=BackupSettings,
+        description="AWS Backup of the services' databases and buckets: schedule, retention, vault lock, copy.")
     # Names (never values) of the stack's secret config keys outside the settings, e.g. the alerting
     # secrets; set by the loader. None: not known (settings built without a stack's config), not checked.
     secret_config_keys: frozenset[str] | None = Field(default=None, exclude=True, description="Names (never values) of the stack's secret config keys outside the settings; set by the loader.")
@@ -91,6 +96,11 @@ class PlatformSettings(Settings):
                 )
             if self.network.az_count < MAX_AZS:
                 problems.append(f"{ns}:network.azCount: prod needs {MAX_AZS} AZs to survive an AZ outage. Fix: set azCount to {MAX_AZS}.")
+            if not self.network.flow_logs:
+                problems.append(f"{ns}:network.flowLogs: prod records VPC flow logs. Fix: set flowLogs to true.")
+            elif self.network.flow_logs_retention_days < PROD_FLOW_LOG_DAYS:
+                problems.append(f"{ns}:network.flowLogsRetentionDays: prod keeps VPC flow logs for at least a year "
+                                f"({PROD_FLOW_LOG_DAYS} days). Fix: remove the override (it defaults to {PROD_FLOW_LOG_DAYS}).")
             if self.network.nat_gateways != "per_az":
                 problems.append(f"{ns}:network.natGateways: prod needs a NAT gateway per AZ so that one AZ cannot cut egress. Fix: set natGateways to per_az.")
             azs = self.network.az_count
@@ -116,6 +126,7 @@ class PlatformSettings(Settings):
         if dupes:
             problems.append(f"{ns}:teams: duplicate team names {dupes}. Fix: give every team a unique name.")
         problems += self.services.problems(self)
+        problems += self.backup.problems(ns, self.environment, self.region)
         problems += self.observability.problems(self)
         unread = sorted((self.secret_config_keys or frozenset()) - self.observability.alerting.secret_keys)
         if unread:
@@ -232,7 +243,7 @@ class PlatformSettings(Settings):
                             if grafana.database == "postgres" and monitoring is not None else None)
         return ServicesLayerSettings(
             settings=services, deployments=deployments, cluster_name=self.cluster_name, region=self.region,
-            protect=self.protect_stateful_resources,
+            protect=self.protect_stateful_resources, log_retention_days=self.cluster.log_retention_days,
             system_pool=self.system_pool.name, system_placement=self.system_pool.placement,
             grafana_ingress=grafana.ingress, grafana_database=grafana_database)
 

@@ -137,6 +137,54 @@ class KeycloakSettings(ServiceSettings):
         return value.rstrip("/")
 
 
+_SNAPSHOT = re.compile(r"^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:)?[a-zA-Z][a-zA-Z0-9:-]{0,254}$")
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+class RestoreSettings(Settings):
+    """Restore one database instance as a new instance; the services move to it, the original is kept."""
+
+    instance: str = Field(description="The instance to restore: postgres or mysql (layout shared), or the service "
+                                      "name (layout per_service).")
+    snapshot: str = Field(default="", description="DB snapshot identifier or ARN to restore from (manual, "
+                                                  "automated, or copied by AWS Backup).")
+    point_in_time: str = Field(
+        default="", description="Restore the instance as it was at this UTC time (RFC 3339, e.g. "
+                                "2026-11-30T08:15:00Z), or 'latest' for the latest restorable time.")
+    generation: int = Field(default=1, ge=1, le=99,
+                            description="Suffix of the new instance's identifier (-r<generation>); raise it to "
+                                        "restore the same instance again.")
+    original: Literal["keep", "unprotect", "delete"] = Field(
+        default="keep",
+        description="The instance the restore replaces: keep (protected, as it was), unprotect (deletable, with a "
+                    "final snapshot), then delete (removed by the next up; its final snapshot stays).")
+
+    @field_validator("snapshot")
+    @classmethod
+    def _valid_snapshot(cls, value: str) -> str:
+        if value and not _SNAPSHOT.match(value):
+            raise ValueError(f"'{value}' is not an RDS snapshot identifier or ARN. Fix: use the identifier shown by "
+                             "`aws rds describe-db-snapshots`, or its ARN.")
+        return value
+
+    @field_validator("point_in_time")
+    @classmethod
+    def _valid_time(cls, value: str) -> str:
+        if value and value != "latest" and not _RFC3339.match(value):
+            raise ValueError(f"'{value}' is not a UTC time. Fix: use RFC 3339 such as 2026-11-30T08:15:00Z, or 'latest'.")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RestoreSettings:
+        if bool(self.snapshot) == bool(self.point_in_time):
+            raise ValueError("set exactly one of snapshot and pointInTime. Fix: keep one of them.")
+        return self
+
+    @property
+    def suffix(self) -> str:
+        return f"r{self.generation}"
+
+
 class DatabaseSettings(Settings):
     layout: Literal["shared", "per_service"] = Field(default="shared", description="shared: one PostgreSQL (Keycloak, MLflow, lakeFS) and one MySQL (ZenML) instance, a database and user per app; per_service: an instance per service.")
     instance_class: str = Field(default="db.m7g.large", description="RDS instance class of every database instance.")
@@ -145,6 +193,10 @@ class DatabaseSettings(Settings):
     backup_retention_days: int = Field(default=30, ge=1, le=35, description="Days of automated backups; prod keeps 7 or more.")
     multi_az: bool = Field(default=True, description="Multi-AZ standby; required in prod.")
     performance_insights: bool = Field(default=True, description="RDS Performance Insights (not offered on db.t4g.micro and db.t4g.small).")
+    restores: list[RestoreSettings] = Field(
+        default_factory=list,
+        description="Database restores: each creates a new instance from a snapshot or a point in time and moves "
+                    "the services to it; the original instance stays, protected, until retired (`original`).")
 
     @field_validator("instance_class")
     @classmethod
@@ -158,6 +210,9 @@ class DatabaseSettings(Settings):
         if self.max_allocated_storage_gib < self.allocated_storage_gib:
             raise ValueError("maxAllocatedStorageGib is below allocatedStorageGib. Fix: raise maxAllocatedStorageGib.")
         return self
+
+    def restore_of(self, instance: str) -> RestoreSettings | None:
+        return next((r for r in self.restores if r.instance == instance), None)
 
 
 class BucketSettings(Settings):
@@ -227,10 +282,31 @@ class ServicesSettings(_ServicesFromCatalog):  # type: ignore[misc]
 
     # Cross-section checks ------------------------------------------------------------------------------
 
+    def database_instances(self) -> list[str]:
+        """Names of the RDS instances: one per engine in use (shared), or one per service (per_service)."""
+        enabled = self.enabled_services
+        if self.database.layout == "per_service":
+            return enabled
+        return [e for e in ("postgres", "mysql") if any(service_spec(s).database.engine == e for s in enabled)]
+
+    def restore_problems(self, ns: str) -> list[str]:
+        instances = self.database_instances()
+        problems = []
+        for i, restore in enumerate(self.database.restores):
+            if restore.instance not in instances:
+                problems.append(f"{ns}.database.restores[{i}].instance: '{restore.instance}' is not a database instance "
+                                f"of this stack. Fix: use one of {instances}.")
+        names = [r.instance for r in self.database.restores]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            problems.append(f"{ns}.database.restores: {dupes} restored twice. Fix: keep one restore per instance "
+                            "(raise its generation to restore it again).")
+        return problems
+
     def problems(self, platform: ServicesPlatform) -> list[str]:
         """Checks that need the rest of the platform's settings; each names its config key."""
         ns = f"{platform.project}:services"
-        problems: list[str] = []
+        problems: list[str] = self.restore_problems(ns)
         for name in self.enabled_services:
             key = f"{ns}.{name}.pool"
             pool_name = self.pool_name(name, platform)
@@ -317,6 +393,7 @@ class ServicesLayerSettings:
     cluster_name: str
     region: str
     protect: bool
+    log_retention_days: int  # RDS log exports and S3 access logs are kept as long as the control-plane logs
     system_pool: str
     system_placement: dict[str, Any]
     grafana_ingress: IngressSettings

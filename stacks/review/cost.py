@@ -151,7 +151,7 @@ def network_traffic_lines(resources: list[PlannedResource], rp: dict[str, Any], 
         "interfaceEndpointPerAzHour")
     through_nat = {svc: gib for svc, gib in TRAFFIC_GB.items() if svc not in services}
     via_endpoints = {svc: gib for svc, gib in TRAFFIC_GB.items() if svc in services}
-    lines = []
+    lines: list[CostLine] = []
     nat_rest, nat_peak = (sum(g[i] for g in through_nat.values()) for i in (0, 1))
     saved_rest, saved_peak = (sum(g[i] for g in via_endpoints.values()) for i in (0, 1))
     if not any(r.type == "aws:ec2/natGateway:NatGateway" for r in resources):

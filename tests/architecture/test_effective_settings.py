@@ -17,6 +17,7 @@ UNSET_ON_PURPOSE = {
     "nodePools[].desiredSize",  # the initial size is minSize; afterwards the autoscaler owns it
     "nodePools[].releaseVersion",  # the latest AMI release of the cluster's Kubernetes version
     "teams[].maxGpusPerPod",  # the largest GPU node of the stack (a limit derived from the pools)
+    "backup.copyTo",  # no copy (dev, staging); prod defaults to the region paired with its own (loader)
 }
 
 

@@ -18,6 +18,7 @@ from components.gpu.autoscaler import (
     expander_priorities,
     node_group_pattern,
 )
+from domain.settings.gpu_layer import gpu_layer
 from domain.versions import IMAGES, KUBERNETES_VERSION
 from tests.chart_keys import problems, skeleton
 from tests.gpu.helpers import GPU_SPOT_POOL, settings
@@ -77,7 +78,7 @@ def priority_of(priorities: dict[int, list[str]], name: str) -> int:
 
 def test_priority_expander_prefers_cheap_pools_then_gpus():
     s = settings("prod", nodePools=[GPU_SPOT_POOL])
-    priorities = expander_priorities(s)
+    priorities = expander_priorities(gpu_layer(s))
     cluster = s.cluster_name
     ranked = {pool: priority_of(priorities, asg(cluster, pool)) for pool in ("spot", "cpu", "gpu-spot", "gpu")}
     assert ranked["spot"] > ranked["cpu"] > ranked["gpu-spot"] > ranked["gpu"] > PRIORITY_FALLBACK
@@ -108,19 +109,19 @@ def test_per_az_pools_are_matched_in_every_zone():
 
 
 def test_priorities_are_rendered_as_yaml_with_integer_keys():
-    v = autoscaler_values(settings("dev"), ROLE_ARN)
+    v = autoscaler_values(gpu_layer(settings("dev")), ROLE_ARN)
     doc = yaml.safe_load(v["expanderPriorities"])
-    assert all(isinstance(k, int) for k in doc) and doc == expander_priorities(settings("dev"))
+    assert all(isinstance(k, int) for k in doc) and doc == expander_priorities(gpu_layer(settings("dev")))
     assert v["extraArgs"]["expander"] == "priority,least-waste"
 
 
 def test_least_waste_alternative_has_no_priorities():
-    v = autoscaler_values(settings("dev", gpu={"autoscaler": {"expander": "least-waste"}}), ROLE_ARN)
+    v = autoscaler_values(gpu_layer(settings("dev", gpu={"autoscaler": {"expander": "least-waste"}})), ROLE_ARN)
     assert v["extraArgs"]["expander"] == "least-waste" and "expanderPriorities" not in v
 
 
 def test_scale_down_never_pins_or_reclaims_gpu_nodes_blindly():
-    args = autoscaler_args(settings("prod"))
+    args = autoscaler_args(gpu_layer(settings("prod")))
     assert args["skip-nodes-with-local-storage"] == "false"
     assert args["skip-nodes-with-system-pods"] == "true"
     assert args["balance-similar-node-groups"] == "true"
@@ -136,7 +137,7 @@ def test_scale_down_never_pins_or_reclaims_gpu_nodes_blindly():
 def test_scale_down_settings_come_from_config():
     s = settings("dev", gpu={"autoscaler": {"scaleDownUnneededTime": "30m", "maxGracefulTerminationSec": 1800,
                                             "scaleDownGpuUtilizationThreshold": 0.3}})
-    args = autoscaler_args(s)
+    args = autoscaler_args(gpu_layer(s))
     assert args["scale-down-unneeded-time"] == "30m" and args["max-graceful-termination-sec"] == "1800"
     assert args["scale-down-gpu-utilization-threshold"] == "0.3"
 
@@ -145,12 +146,12 @@ def test_every_flag_is_a_cluster_autoscaler_flag():
     """extraArgs is free-form in the chart; its known flags are the keys (upstream and extra) below it. The chart
     ignores everything after the first _ of a key (balancing-ignore-label_1, _2, ...)."""
     known = skeleton("cluster-autoscaler").children("extraArgs")
-    for flag in autoscaler_args(settings("prod")):
+    for flag in autoscaler_args(gpu_layer(settings("prod"))):
         assert flag.split("_", 1)[0] in known, flag
 
 
 def test_image_matches_the_kubernetes_minor():
-    v = autoscaler_values(settings("prod"), ROLE_ARN)
+    v = autoscaler_values(gpu_layer(settings("prod")), ROLE_ARN)
     assert f"{v['image']['repository']}:{v['image']['tag']}" == IMAGES["cluster-autoscaler"]
     assert v["image"]["repository"] == "registry.k8s.io/autoscaling/cluster-autoscaler"
     assert v["image"]["tag"].startswith(f"v{KUBERNETES_VERSION}.")
@@ -158,7 +159,7 @@ def test_image_matches_the_kubernetes_minor():
 
 @pytest.mark.parametrize(("stack", "replicas"), [("dev", 1), ("staging", 2), ("prod", 2)])
 def test_replicas_pdb_and_spread(stack, replicas):
-    v = autoscaler_values(settings(stack), ROLE_ARN)
+    v = autoscaler_values(gpu_layer(settings(stack)), ROLE_ARN)
     assert v["replicaCount"] == replicas
     assert v["podDisruptionBudget"] == {"maxUnavailable": 1}
     assert ("topologySpreadConstraints" in v) == (replicas > 1)
@@ -166,7 +167,7 @@ def test_replicas_pdb_and_spread(stack, replicas):
 
 def test_runs_on_the_system_pool_with_its_irsa_role():
     s = settings("prod")
-    v = autoscaler_values(s, ROLE_ARN)
+    v = autoscaler_values(gpu_layer(s), ROLE_ARN)
     assert v["nodeSelector"] == {"node-pool": "system"} and v["tolerations"] == [SYSTEM_TOL]
     assert v["autoDiscovery"] == {"clusterName": "mlplatform-prod"}
     assert v["awsRegion"] == s.region and v["cloudProvider"] == "aws"
@@ -180,4 +181,4 @@ def test_runs_on_the_system_pool_with_its_irsa_role():
 @pytest.mark.parametrize("expander", ["priority", "least-waste"])
 def test_every_key_exists_in_the_pinned_chart(stack, expander):
     s = settings(stack, gpu={"autoscaler": {"expander": expander}})
-    assert problems("cluster-autoscaler", autoscaler_values(s, ROLE_ARN)) == []
+    assert problems("cluster-autoscaler", autoscaler_values(gpu_layer(s), ROLE_ARN)) == []

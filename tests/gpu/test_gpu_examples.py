@@ -10,6 +10,7 @@ import pytest
 from components.gpu.autoscaler import SAFE_TO_EVICT
 from components.gpu.scheduling import SchedulingPolicy, priority_class_specs
 from components.gpu.teams import TeamNamespace
+from domain.settings.gpu_layer import gpu_layer
 from domain.settings.node_pools import GPU_TAINT_KEY, KIND_DEFAULTS, POOL_LABEL, SPOT_TAINT_KEY
 from examples import conventions, inference, preprocessing, training
 from examples.broken import BROKEN, broken_manifests
@@ -102,7 +103,7 @@ def verdicts(manifests) -> list:
     def program():
         SchedulingPolicy("scheduling")
         for team in PLATFORM.teams:
-            TeamNamespace(f"team-{team.name}", team, PLATFORM)
+            TeamNamespace(f"team-{team.name}", team, gpu_layer(PLATFORM))
         deploy(manifests)
 
     return run_pack(policy_resources(run_program(program)), policy_config())

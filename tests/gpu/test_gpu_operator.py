@@ -12,6 +12,7 @@ from components.gpu.operator import (
     merged_tolerations,
     time_slicing_config_map,
 )
+from domain.settings.gpu_layer import gpu_layer
 from tests.chart_keys import problems, skeleton
 from tests.gpu.helpers import GPU_SPOT_POOL, settings
 
@@ -34,7 +35,7 @@ VARIANTS = {
 
 
 def values(stack="dev", service_monitor=True, **config):
-    return gpu_operator_values(settings(stack, **config), service_monitor=service_monitor)
+    return gpu_operator_values(gpu_layer(settings(stack, **config)), service_monitor=service_monitor)
 
 
 def test_agents_tolerate_the_gpu_pool_taint():
@@ -104,7 +105,7 @@ def test_mig_strategy_and_manager():
 
 def test_time_slicing_config_map_and_device_plugin_reference():
     s = settings("dev", gpu={"timeSlicingReplicas": 4})
-    v = gpu_operator_values(s)
+    v = gpu_operator_values(gpu_layer(s))
     assert v["devicePlugin"] == {"config": {"name": TIME_SLICING_CONFIG_MAP, "default": TIME_SLICING_PROFILE}}
     cm = time_slicing_config_map(s.gpu)
     assert cm["metadata"]["name"] == TIME_SLICING_CONFIG_MAP and cm["metadata"]["namespace"] == "gpu-operator"
@@ -117,7 +118,7 @@ def test_time_slicing_config_map_and_device_plugin_reference():
 
 def test_no_time_slicing_by_default():
     s = settings("dev")
-    assert "devicePlugin" not in gpu_operator_values(s)
+    assert "devicePlugin" not in gpu_operator_values(gpu_layer(s))
     assert time_slicing_config_map(s.gpu) is None
 
 

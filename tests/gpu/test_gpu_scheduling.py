@@ -15,6 +15,7 @@ from components.gpu.teams import (
     team_role_binding_spec,
     team_role_rules,
 )
+from domain.settings.gpu_layer import gpu_layer
 from domain.versions import CHARTS, IMAGES
 from tests.gpu.helpers import GPU_SPOT_POOL, TEAMS, settings
 
@@ -54,28 +55,28 @@ def test_only_serving_teams_may_use_inference_high():
 
 def test_limit_range_defaults_gpus_to_zero_and_caps_them():
     s = settings("dev", teams=TEAMS)
-    (container,) = team_limit_range_spec(s.teams[0], s)["limits"]
+    (container,) = team_limit_range_spec(s.teams[0], gpu_layer(s))["limits"]
     assert container["type"] == "Container"
     # A max without a default would become every container's default: GPUs default to 0, never to the max.
     assert container["default"] == {"nvidia.com/gpu": "0"}
     assert container["defaultRequest"] == {"cpu": "100m", "memory": "256Mi", "nvidia.com/gpu": "0"}
     assert container["max"]["nvidia.com/gpu"] == "1"
     # CPU and memory: explicit default requests (else the max would be copied into them), max = a node.
-    vcpu, memory = largest_workload_node(s)
+    vcpu, memory = largest_workload_node(gpu_layer(s))
     assert container["max"]["cpu"] == str(vcpu) and container["max"]["memory"] == f"{int(memory)}Gi"
 
 
 def test_limit_range_without_gpus_has_no_gpu_entries():
     s = settings("dev", teams=[{"name": "web", "ownersGroup": "web"}])
-    (container,) = team_limit_range_spec(s.teams[0], s)["limits"]
+    (container,) = team_limit_range_spec(s.teams[0], gpu_layer(s))["limits"]
     assert "default" not in container and "nvidia.com/gpu" not in container["max"]
 
 
 def test_largest_workload_node_ignores_system_and_monitoring_pools():
     s = settings("prod", nodePools=[{"name": "gpu-large", "kind": "gpu", "instanceTypes": ["p5.48xlarge"],
                                      "minSize": 0, "maxSize": 1}])
-    assert largest_workload_node(s) == (192, 2048)
-    assert largest_workload_node(settings("dev")) == (8, 32)  # spot m*.2xlarge
+    assert largest_workload_node(gpu_layer(s)) == (192, 2048)
+    assert largest_workload_node(gpu_layer(settings("dev"))) == (8, 32)  # spot m*.2xlarge
 
 
 def test_team_role_is_namespaced_and_leaves_guardrails_read_only():
@@ -96,7 +97,7 @@ def test_team_role_is_namespaced_and_leaves_guardrails_read_only():
 
 def test_smoke_test_job():
     s = settings("dev", gpu={"smokeTest": True})
-    pool = smoke_test_pool(s)
+    pool = smoke_test_pool(gpu_layer(s))
     job = smoke_test_job_spec(pool)
     assert "name" not in job["metadata"] and job["metadata"]["namespace"] == "gpu-smoke-test"
     spec = job["spec"]
@@ -119,9 +120,9 @@ def test_smoke_test_job():
 def test_smoke_test_prefers_an_on_demand_gpu_pool():
     s = settings("dev", nodePools=[{"name": "gpu", "enabled": False}, GPU_SPOT_POOL,
                                    {"name": "gpu-b", "kind": "gpu", "minSize": 0, "maxSize": 1}])
-    assert smoke_test_pool(s).name == "gpu-b"
+    assert smoke_test_pool(gpu_layer(s)).name == "gpu-b"
     s = settings("dev", nodePools=[{"name": "gpu", "enabled": False}, GPU_SPOT_POOL])
-    pool = smoke_test_pool(s)
+    pool = smoke_test_pool(gpu_layer(s))
     assert pool.name == "gpu-spot"
     assert {"key": "spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in \
         smoke_test_job_spec(pool)["spec"]["template"]["spec"]["tolerations"]

@@ -11,6 +11,7 @@ import pytest
 from components.gpu import GpuStack
 from components.iam import OidcIdentity
 from domain.settings import SettingsError
+from domain.settings.gpu_layer import gpu_layer
 from domain.versions import CHARTS, KUBERNETES_VERSION
 from policy.mlpolicies.runner import load_stack_config, run_pack
 from stacks.offline import ACCOUNT_ID
@@ -234,7 +235,7 @@ def test_monitoring_dependency_turns_on_the_service_monitors():
 
     def program():
         monitoring = k8s.core.v1.ConfigMap("kube-prometheus-stack", metadata={"namespace": "monitoring"})
-        GpuStack("gpu", s, OidcIdentity("arn:aws:iam::123456789012:oidc-provider/x", "https://x"),
+        GpuStack("gpu", gpu_layer(s), OidcIdentity("arn:aws:iam::123456789012:oidc-provider/x", "https://x"),
                  monitoring_depends_on=[monitoring])
 
     planned = run_program(program)
@@ -264,7 +265,7 @@ def test_the_monitoring_crds_turn_on_the_service_monitors(stack_eval):
 
 def test_without_monitoring_the_service_monitors_stay_off():
     s = settings("dev")
-    planned = run_program(lambda: GpuStack("gpu", s, OidcIdentity("arn:aws:iam::123456789012:oidc-provider/x",
+    planned = run_program(lambda: GpuStack("gpu", gpu_layer(s), OidcIdentity("arn:aws:iam::123456789012:oidc-provider/x",
                                                                    "https://x")))
     releases = {r.inputs["name"]: r for r in planned if r.type == RELEASE}
     assert releases["gpu-operator"].inputs["values"]["dcgmExporter"]["serviceMonitor"] == {"enabled": False}

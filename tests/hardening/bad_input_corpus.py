@@ -76,6 +76,10 @@ CORPUS: list[tuple[str, dict[str, Any], str, str]] = [
      "is not a URL"),
     ("dev", {"services": {"lakefs": {"allowFromNamespaces": ["Team_A"]}}},
      "mlplatform:services.lakefs.allowFromNamespaces", "are not namespace names"),
+    # backup --------------------------------------------------------------------------------------------
+    ("staging", {"backup": {"retentionDays": 3}}, "mlplatform:backup.retentionDays", "outside the vault lock"),
+    ("prod", {"backup": {"copyTo": {"region": "us-west-2"}}}, "mlplatform:backup.copyTo.region", "own region"),
+    ("dev", {"backup": {"schedule": "daily"}}, "mlplatform:backup.schedule", "not an AWS Backup schedule"),
     # observability -------------------------------------------------------------------------------------
     ("dev", {"observability": {"pool": "gpu"}}, "mlplatform:observability.pool", "must not run on GPU capacity"),
     ("dev", {"observability": {"pool": "nope"}}, "mlplatform:observability.pool", "no enabled node pool named 'nope'"),

@@ -6,6 +6,7 @@ import pytest
 from harness import REPO_ROOT, run_pack
 
 from components.gpu.operator import AGENT_TOLERATION_PATHS, gpu_operator_values
+from domain.settings.gpu_layer import gpu_layer
 from domain.settings.node_pools import Taint
 from policy.mlpolicies.runner import load_stack_config
 from stacks import policy_config
@@ -49,7 +50,7 @@ def test_a_new_pools_taint_reaches_the_pack():
 
 def test_gpu_operator_toleration_paths_are_where_the_values_put_them():
     settings = policy_config.stack_settings("prod")
-    values = gpu_operator_values(settings)
+    values = gpu_operator_values(gpu_layer(settings))
     for path in AGENT_TOLERATION_PATHS:
         node = values
         for step in path.split("."):

@@ -73,7 +73,7 @@ def test_namespaces_enforce_pod_security_and_default_deny(ev: Evaluation) -> Non
 def test_buckets_are_private_versioned_encrypted_tls_only(ev: Evaluation) -> None:
     protect = ev.settings.protect_stateful_resources
     assert protect == (ev.stack != "dev")
-    buckets = ev.of_type(BUCKET)
+    buckets = [b for b in ev.of_type(BUCKET) if b.name != "services-access-logs"]  # tests/services/test_day_two_data.py
     assert {b.name for b in buckets} == {f"services-{s}-bucket" for s in BUCKET_SERVICES}
     for bucket in buckets:
         name = bucket.inputs["bucket"]
@@ -127,7 +127,7 @@ def test_databases(ev: Evaluation) -> None:
         assert rule.inputs["referencedSecurityGroupId"] == "sg-0c1a5e7e0000cluster"
         assert "cidrIpv4" not in rule.inputs
         params = one(ev, "aws:rds/parameterGroup:ParameterGroup", db.name).inputs["parameters"]
-        assert {p["name"] for p in params} == {"rds.force_ssl" if engine == "postgres" else "require_secure_transport"}
+        assert {"rds.force_ssl" if engine == "postgres" else "require_secure_transport"} <= {p["name"] for p in params}
 
 
 def test_data_key_rotates_and_is_protected_like_the_data(ev: Evaluation) -> None:
@@ -310,7 +310,7 @@ def test_disabled_services_leave_nothing_behind() -> None:
     ev = evaluate_stack("dev", {"services": {"zenml": {"enabled": False}, "lakefs": {"enabled": False}}})
     assert set(service_releases(ev)) == {"keycloak", "mlflow"}
     assert [r.inputs["engine"] for r in ev.of_type(RDS)] == ["postgres"]
-    assert {b.name for b in ev.of_type(BUCKET)} == {"services-mlflow-bucket"}
+    assert {b.name for b in ev.of_type(BUCKET)} == {"services-mlflow-bucket", "services-access-logs"}
     none = evaluate_stack("dev", {"services": {s: {"enabled": False} for s in SERVICE_NAMESPACES}})
     assert not service_releases(none) and not none.of_type(RDS) and not none.of_type(BUCKET)
     assert not [r for r in none.resources if r.name.startswith("oidc-clients")]

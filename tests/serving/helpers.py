@@ -11,6 +11,7 @@ from components.gpu.teams import TeamNamespace
 from components.serving.args import ModelServiceArgs, ProcessingServiceArgs, parse
 from components.serving.specs import Manifest
 from domain.settings import PlatformSettings
+from domain.settings.gpu_layer import gpu_layer
 from policy.mlpolicies.runner import load_stack_config, run_pack
 from tests.gpu.helpers import policy_resources, run_program, settings
 
@@ -74,7 +75,7 @@ def platform_resources(stack: str) -> tuple[dict[str, Any], ...]:
     def program() -> None:
         SchedulingPolicy("scheduling")
         for team in s.teams:
-            TeamNamespace(f"team-{team.name}", team, s)
+            TeamNamespace(f"team-{team.name}", team, gpu_layer(s))
 
     return tuple(policy_resources(run_program(program, stack)))
 
