@@ -42,10 +42,10 @@ def vault_lock_args(lock: VaultLockSettings) -> dict[str, Any]:
 
 
 def plan_rule(settings: BackupSettings, vault_name: pulumi.Input[str],
-              copy_vault_arn: pulumi.Input[str] | None) -> dict[str, Any]:
+              copy_vault_arn: pulumi.Input[str] | None) -> aws.backup.PlanRuleArgsDict:
     """The daily rule: retention in the vault and in the copy."""
     days = settings.retention_days
-    rule: dict[str, Any] = {
+    rule: aws.backup.PlanRuleArgsDict = {
         "rule_name": "daily",
         "target_vault_name": vault_name,
         "schedule": settings.schedule,

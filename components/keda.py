@@ -102,7 +102,7 @@ class Keda(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-allow-to-prometheus",
             metadata={"name": "allow-keda", "namespace": MONITORING_NAMESPACE},
-            spec=prometheus_access_spec(NAMESPACE),
+            spec=api_fields(prometheus_access_spec(NAMESPACE)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.role = ServiceAccountRole(f"{name}-operator", oidc, NAMESPACE, OPERATOR_SERVICE_ACCOUNT,

@@ -64,7 +64,7 @@ def access_log_delivery_policy(log_bucket_arn: str, account_id: str) -> str:
     }, sort_keys=True)
 
 
-def log_expiry_rules(days: int) -> list[dict[str, Any]]:
+def log_expiry_rules(days: int) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
     return [{"id": "expire-access-logs", "status": "Enabled", "filter": {}, "expiration": {"days": days},
              "noncurrent_version_expiration": {"noncurrent_days": 7},
              "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -124,7 +124,7 @@ def restore_args(restore: RestoreSettings | None, source_identifier: str) -> dic
         return {"username": MASTER_USERNAME}
     if restore.snapshot:
         return {"snapshot_identifier": restore.snapshot}
-    point = {"source_db_instance_identifier": source_identifier}
+    point: dict[str, Any] = {"source_db_instance_identifier": source_identifier}
     if restore.point_in_time == "latest":
         point["use_latest_restorable_time"] = True
     else:
