@@ -99,6 +99,23 @@ def read_write_statements(bucket_arn: str, kms_key_arn: str, region: str) -> lis
     ]
 
 
+def private_versioned_bucket(parent: pulumi.Resource, name: str, bucket: pulumi.Input[str], protect: bool
+                             ) -> tuple[aws.s3.Bucket, list[pulumi.Resource], aws.s3.BucketVersioning]:
+    """A versioned bucket (protected and retained where data must survive) with owner-enforced objects and
+    every public access blocked; returns it, the guards its policy must wait for, and its versioning."""
+    child = pulumi.ResourceOptions(parent=parent)
+    created = aws.s3.Bucket(name, bucket=bucket, force_destroy=False,
+                            opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect))
+    ownership = aws.s3.BucketOwnershipControls(
+        name, bucket=created.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+    public_block = aws.s3.BucketPublicAccessBlock(
+        name, bucket=created.id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
+        restrict_public_buckets=True, opts=child)
+    versioning = aws.s3.BucketVersioning(
+        name, bucket=created.id, versioning_configuration={"status": "Enabled"}, opts=child)
+    return created, [ownership, public_block], versioning
+
+
 class ServiceBucket(pulumi.ComponentResource):
     """Versioned, SSE-KMS (bucket key), all public access blocked, TLS only, owner-enforced, lifecycle."""
 
@@ -110,17 +127,8 @@ class ServiceBucket(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:storage:ServiceBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.bucket = aws.s3.Bucket(
-            name, bucket=bucket, force_destroy=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect))
+        self.bucket, guards, versioning = private_versioned_bucket(self, name, bucket, protect)
         bucket_id = self.bucket.id
-        ownership = aws.s3.BucketOwnershipControls(
-            name, bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
-        public_block = aws.s3.BucketPublicAccessBlock(
-            name, bucket=bucket_id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
-            restrict_public_buckets=True, opts=child)
-        versioning = aws.s3.BucketVersioning(
-            name, bucket=bucket_id, versioning_configuration={"status": "Enabled"}, opts=child)
         aws.s3.BucketServerSideEncryptionConfiguration(
             name, bucket=bucket_id,
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms",
@@ -129,7 +137,7 @@ class ServiceBucket(pulumi.ComponentResource):
             opts=child)
         aws.s3.BucketPolicy(
             name, bucket=bucket_id, policy=self.bucket.arn.apply(tls_only_policy),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block, ownership]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=guards))
         aws.s3.BucketLifecycleConfiguration(
             name, bucket=bucket_id, rules=lifecycle_rules(settings),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
@@ -152,24 +160,15 @@ class AccessLogBucket(pulumi.ComponentResource):
                  protect: bool, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:storage:AccessLogBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.bucket = aws.s3.Bucket(
-            name, bucket=bucket, force_destroy=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect))
+        self.bucket, guards, versioning = private_versioned_bucket(self, name, bucket, protect)
         bucket_id = self.bucket.id
-        ownership = aws.s3.BucketOwnershipControls(
-            name, bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
-        public_block = aws.s3.BucketPublicAccessBlock(
-            name, bucket=bucket_id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
-            restrict_public_buckets=True, opts=child)
         aws.s3.BucketServerSideEncryptionConfiguration(
             name, bucket=bucket_id, rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=child)
         aws.s3.BucketPolicy(
             name, bucket=bucket_id,
             policy=pulumi.Output.all(self.bucket.arn, account_id).apply(lambda a: access_log_delivery_policy(*a)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block, ownership]))
-        versioning = aws.s3.BucketVersioning(
-            name, bucket=bucket_id, versioning_configuration={"status": "Enabled"}, opts=child)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=guards))
         aws.s3.BucketLifecycleConfiguration(name, bucket=bucket_id, rules=log_expiry_rules(retention_days),
                                             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
         self.name = self.bucket.bucket
