@@ -27,6 +27,7 @@ import pulumi_random as random
 import yaml
 
 from components.identity import OidcClient
+from components.kube import api_fields
 from components.namespace import PlatformNamespace
 from domain.services import SERVICES, service_spec
 from domain.settings.services import ServiceDeployment, ServicesLayerSettings
@@ -326,7 +327,7 @@ class Keycloak(HelmService):
         self.realm_job = k8s.batch.v1.Job(
             f"{name}-config",
             metadata={"name": CONFIG_JOB, "namespace": NAMESPACE, "labels": {"app.kubernetes.io/part-of": "mlplatform"}},
-            spec=spec,
+            spec=api_fields(spec),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, self._realm_secret,
                                                                  *self._login_secrets],
                                         replace_on_changes=["spec"], delete_before_replace=True))
