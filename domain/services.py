@@ -38,6 +38,18 @@ class OidcClientSpec:
 
 
 @dataclass(frozen=True)
+class HaShape:
+    """Where the service's chart keeps its replica count and zone spread, and the labels it puts on the pods
+    (prod HA: the builder sets replicas and spread at these paths; tests/hardening checks it does)."""
+
+    replicas: str  # dotted path in the chart's values
+    spread: str  # dotted path of topologySpreadConstraints (or `affinity` where the chart has only that)
+    # Labels the chart puts on the service's pods (from its templates); selectors must be a subset.
+    # None: the chart renders the selector itself (a templated string), nothing to compare.
+    pod_labels: dict[str, str] | None
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """What the platform knows of one service: its chart, where it runs, what it stores and how it is reached."""
 
@@ -54,6 +66,7 @@ class ServiceSpec:
     dedicated_pool: str  # the pool it runs on by default when the stack has one
     database: Database
     bucket: bool  # an S3 bucket of its own (named after the service), with an IRSA role
+    ha: HaShape
     pss_level: Literal["restricted", "baseline"] = "restricted"
     team_client: bool = False  # pipelines in team namespaces call it
     oidc_client: OidcClientSpec | None = None
@@ -79,6 +92,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
                        "2026-04-21", "codecentric/helm-charts 15f09f3 (chart version 7.1.11)"),
         namespace="keycloak", service="keycloak-http", service_port=80, container_port=8080, local_port=8080,
         url_path="/auth/", health_check_path="/auth/realms/master", dedicated_pool="auth",
+        ha=HaShape("replicas", "topologySpreadConstraints", None),
         database=Database("postgres", "keycloak", ("keycloak",)), bucket=False, chart_pdb=True,
         images={
             "keycloak": ImagePin(
@@ -96,6 +110,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
                        "2026-08-21", "community-charts/helm-charts 9d23d00 (chart version 1.11.5)"),
         namespace="mlflow", service="mlflow", service_port=80, container_port=5000, local_port=5000,
         url_path="/", health_check_path="/health", dedicated_pool="mlops",
+        ha=HaShape("replicaCount", "affinity", {"app": "mlflow", "app.kubernetes.io/name": "mlflow",
+                                                       "app.kubernetes.io/instance": "mlflow"}),
         database=Database("postgres", "mlflow", ("mlflow", "mlflow_auth")), bucket=True, team_client=True,
         # Ready for MLflow's oidc-auth plugin, which the chart makes exclusive with basic auth.
         oidc_client=OidcClientSpec("MLflow", "/callback"),
@@ -109,6 +125,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
                        "2026-10-13", "zenml 0.98.0 wheel on PyPI: migration 0.98.0_release.py Create Date"),
         namespace="zenml", service="zenml", service_port=80, container_port=8080, local_port=8081,
         url_path="/", health_check_path="/health", dedicated_pool="mlops",
+        ha=HaShape("server.replicaCount", "affinity",
+                   {"app.kubernetes.io/name": "zenml", "app.kubernetes.io/instance": "zenml"}),
         database=Database("mysql", "zenml", ("zenml",)), bucket=True, team_client=True,
         images={"zenml-server": ImagePin(
             "docker.io/zenmldocker/zenml-server:0.98.0", "2026-10-13",
@@ -119,6 +137,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
                        "2026-07-23", "treeverse/charts 39e2645 (chart version 1.12.16)"),
         namespace="lakefs", service="lakefs", service_port=80, container_port=8000, local_port=8000,
         url_path="/", health_check_path="/_health", dedicated_pool="mlops",
+        ha=HaShape("replicaCount", "topologySpreadConstraints",
+                   {"app": "lakefs", "app.kubernetes.io/name": "lakefs", "app.kubernetes.io/instance": "lakefs"}),
         database=Database("postgres", "lakefs", ("lakefs",)), bucket=True, pss_level="baseline", team_client=True,
         images={
             # Not the chart's appVersion (1.97.0): since chart 1.9.0 the community and Enterprise images have their

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from domain.services import SERVICES
 from stacks.offline import Evaluation, PlannedResource
 from tests.chart_keys import problems, skeleton
 from tests.conftest import evaluate_stack
@@ -53,13 +54,8 @@ class Ha:
 
 
 TABLE = [
-    Ha("keycloak", "keycloak", "keycloakx", "replicas", "podDisruptionBudget", "topologySpreadConstraints", None),
-    Ha("mlflow", "mlflow", "mlflow", "replicaCount", PDB_RESOURCE, "affinity",
-       {"app": "mlflow", "app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow"}),
-    Ha("zenml", "zenml", "zenml", "server.replicaCount", PDB_RESOURCE, "affinity",
-       {"app.kubernetes.io/name": "zenml", "app.kubernetes.io/instance": "zenml"}),
-    Ha("lakefs", "lakefs", "lakefs", "replicaCount", PDB_RESOURCE, "topologySpreadConstraints",
-       {"app": "lakefs", "app.kubernetes.io/name": "lakefs", "app.kubernetes.io/instance": "lakefs"}),
+    *(Ha(s.name, s.namespace, s.chart.chart, s.ha.replicas, "podDisruptionBudget" if s.chart_pdb else PDB_RESOURCE,
+         s.ha.spread, s.ha.pod_labels) for s in SERVICES),
     Ha("grafana", "kube-prometheus-stack", "kube-prometheus-stack", "grafana.replicas", "grafana.podDisruptionBudget",
        "grafana.topologySpreadConstraints",
        {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "kube-prometheus-stack"}),

@@ -10,6 +10,7 @@ import yaml
 
 from components.services.keycloak import INTERNAL_URL
 from components.services.platform_services import database_plan, port_forward_command, service_url
+from domain.services import SERVICES
 from domain.versions import CHARTS
 from stacks.offline import SECRET_MASK, Evaluation, PlannedResource
 from tests.conftest import STACKS, evaluate_stack
@@ -18,8 +19,8 @@ from .helpers import ALL_INGRESS, MOCK_SECRET_MARKER, RELEASE, SECRET, SERVICE_N
 
 BUCKET = "aws:s3/bucket:Bucket"
 RDS = "aws:rds/instance:Instance"
-SERVICE_CHARTS = {"keycloak": "keycloakx", "mlflow": "mlflow", "zenml": "zenml", "lakefs": "lakefs"}
-BUCKET_SERVICES = ("mlflow", "zenml", "lakefs")
+SERVICE_CHARTS = {s.namespace: s.chart.chart for s in SERVICES}
+BUCKET_SERVICES = tuple(s.name for s in SERVICES if s.bucket)
 
 
 def children(ev: Evaluation, typ: str, parent_suffix: str) -> list[PlannedResource]:
