@@ -15,6 +15,9 @@ class ChartPin:
     app_version: str = ""
     released: str = ""  # ISO date of the chart release; empty: not verified
     released_source: str = ""  # where that date is recorded
+    # Why the values we set are not checked against this version's own values.yaml (empty: they are);
+    # the offline plan warns with it until the chart of this version has been read.
+    values_unverified: str = ""
 
     @property
     def is_oci(self) -> bool:

@@ -122,7 +122,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         name="zenml", title="ZenML server",
         # Since zenml-io/zenml#4637 the chart's top-level values key is `server:` (`zenml:` still merges).
         chart=ChartPin("zenml", "0.98.0", "oci://public.ecr.aws/zenml/zenml", "0.98.0",
-                       "2026-10-13", "zenml 0.98.0 wheel on PyPI: migration 0.98.0_release.py Create Date"),
+                       "2026-10-13", "zenml 0.98.0 wheel on PyPI: migration 0.98.0_release.py Create Date",
+                       values_unverified="key skeleton is 0.74.0's with zenml: renamed server: (zenml-io/zenml#4637); "
+                                         "render with `helm template` of 0.98.0 before the first up"),
         namespace="zenml", service="zenml", service_port=80, container_port=8080, local_port=8081,
         url_path="/", health_check_path="/health", dedicated_pool="mlops",
         ha=HaShape("server.replicaCount", "affinity",

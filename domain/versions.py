@@ -108,6 +108,8 @@ def pin_warnings(today: date) -> list[str]:
             warnings.append(f"{what}: release date unverified")
         elif (today - date.fromisoformat(released)).days > STALE_AFTER_DAYS:
             warnings.append(f"{what}: released {released}, more than a year ago; check for a current release")
+    warnings += [f"chart {k} {p.version}: values unverified ({p.values_unverified})" for k, p in CHARTS.items()
+                 if p.values_unverified]
     warnings += [f"image {k} {p.tag}: digest unverified (pinned by tag only)" for k, p in IMAGE_PINS.items()
                  if not p.digest]
     return warnings
