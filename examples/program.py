@@ -114,7 +114,7 @@ def build(config: pulumi.Config | None = None) -> dict[str, Any]:
     pulumi.export("llmUrl", llm.url)
     pulumi.export("preprocessUrl", preprocess.url)
     pulumi.export("batchQueueUrl", batch.queue.url if batch.queue else None)
-    pulumi.export("imagesWithoutDigest", sorted({i for s in (llm, batch) for i in s.digest_gaps}))
+    pulumi.export("imagesWithoutDigest", sorted({i for s in (llm, batch, preprocess) for i in s.digest_gaps}))
     return services
 
 

@@ -152,6 +152,7 @@ class ProcessingService(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         rt = Runtime(prometheus_url=platform.prometheus_url, region=platform.region)
         self.manifests = specs.processing_manifests(parsed, namespace, pool, rt)
+        self.digest_gaps = specs.unpinned_images(self.manifests)
         self.resources = {f"{m.kind}/{m.name}": create(m, child) for m in self.manifests}
         self.url = f"http://{parsed.name}.{namespace}.svc.cluster.local"
         self.register_outputs({"url": self.url})

@@ -489,14 +489,19 @@ def model_service_manifests(args: ModelServiceArgs, namespace: str, pool: NodePo
     return out
 
 
+# An all-zero digest stands where CI has yet to write the digest of a build (examples/Pulumi.dev.yaml).
+PLACEHOLDER_DIGEST = "@sha256:" + "0" * 64
+
+
 def unpinned_images(manifests: list[Manifest]) -> list[str]:
-    """Images of the pods that are pinned by tag only (no digest on record): shown in the plan."""
+    """Images of the pods pinned by tag only (no digest on record) or by the placeholder digest: shown in
+    the plan, since neither pulls an immutable image."""
     images = set()
     for m in manifests:
         if m.kind == "Deployment":
             pod = m.pod_spec
             images |= {c["image"] for c in pod.get("initContainers", []) + pod["containers"]}
-    return sorted(i for i in images if "@sha256:" not in i)
+    return sorted(i for i in images if "@sha256:" not in i or i.endswith(PLACEHOLDER_DIGEST))
 
 
 # --- processing service ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from domain.settings.gpu_layer import gpu_layer
 from policy.mlpolicies.runner import load_stack_config, run_pack
 from tests.gpu.helpers import policy_resources, run_program, settings
 
-DIGEST = "@sha256:" + "0" * 64
+DIGEST = "@sha256:" + "0123456789abcdef" * 4  # any digest but the all-zero placeholder
 IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/ml-serving/llm-server:1.4.2" + DIGEST
 CERT = "arn:aws:acm:us-west-2:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 SERVING_TEAM = {"name": "ml-serving", "ownersGroup": "ml-serving", "gpuQuota": 2, "cpuQuota": "32",
