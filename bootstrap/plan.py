@@ -26,6 +26,7 @@ from bootstrap.program import build
 from bootstrap.settings import PROJECT, BootstrapSettings, load_bootstrap_settings
 from domain.ci import GITHUB_OIDC_HOST, role_name, secrets_key_alias, secrets_provider
 from domain.settings import SettingsError
+from domain.settings.loader import parse_config_value
 from stacks.offline import PlannedResource, PlatformMocks, RecordingMonitor
 
 HERE = Path(__file__).resolve().parent
@@ -73,23 +74,14 @@ def evaluate(config: dict[str, Any], secret_keys: list[str] | None = None, stack
     """Run the bootstrap program under mocks. Raises SettingsError before any resource on bad config."""
     prefix = f"{PROJECT}:"
     raw = {k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix) and k != f"{prefix}githubToken"}
-    settings = load_bootstrap_settings({k: _parse(v) for k, v in raw.items()})
+    settings = load_bootstrap_settings({k: parse_config_value(v) for k, v in raw.items()})
     config = {**config, f"{prefix}githubToken": config.get(f"{prefix}githubToken", "offline-placeholder-secret")}
-    mocks = PlatformMocks(region=_parse(config.get("aws:region", "us-west-2")))
+    mocks = PlatformMocks(region=parse_config_value(config.get("aws:region", "us-west-2")))
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, [*(secret_keys or []), f"{prefix}githubToken"])
     pulumi.runtime.test(lambda: build(settings) and None)()
     return BootstrapPlan(settings, list(monitor.planned))
-
-
-def _parse(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def _as_list(x: Any) -> list:

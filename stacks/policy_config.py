@@ -22,7 +22,7 @@ from typing import Any
 from components.gpu.operator import AGENT_TOLERATION_PATHS
 from domain import catalog
 from domain.settings import PlatformSettings, load_settings
-from domain.settings.loader import _parse
+from domain.settings.loader import parse_config_value
 from domain.settings.node_pools import GPU_TAINT_KEY, POOL_LABEL, SPOT_TAINT_KEY, SYSTEM_TAINT_KEY
 from domain.versions import CHARTS
 from policy.mlpolicies.policies import ALL
@@ -76,7 +76,7 @@ PLATFORM_OPTIONS = ("nodePoolLabel", "nodePoolTaints", "gpuNodePools", "systemNo
 def stack_settings(stack: str) -> PlatformSettings:
     raw, secret_keys = read_stack_config(stack)
     prefix = "mlplatform:"
-    config = {k[len(prefix):]: _parse(v) for k, v in raw.items() if k.startswith(prefix)}
+    config = {k[len(prefix):]: parse_config_value(v) for k, v in raw.items() if k.startswith(prefix)}
     return load_settings(stack, config, secret_keys=[k[len(prefix):] for k in secret_keys])
 
 

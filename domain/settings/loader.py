@@ -175,7 +175,7 @@ def load_settings(stack: str, config: Mapping[str, Any], region: str | None = No
         raise SettingsError(_problems_from(err, data)) from None
 
 
-def _parse(value: Any) -> Any:
+def parse_config_value(value: Any) -> Any:
     """Structured config arrives as a JSON string; plain strings stay strings."""
     if isinstance(value, str):
         try:
@@ -192,9 +192,9 @@ def settings_from_config(stack: str, raw: Mapping[str, Any], secret: Iterable[st
     # Secret config that is not a setting (the alerting receivers' webhook URLs, routing keys...) stays out
     # of the settings: only its name is passed on, components read the value as a Pulumi secret.
     secret_keys = {k[len(prefix):] for k in secret if k.startswith(prefix)} - set(CONFIG_KEYS)
-    config = {k[len(prefix):]: _parse(v) for k, v in raw.items()
+    config = {k[len(prefix):]: parse_config_value(v) for k, v in raw.items()
               if k.startswith(prefix) and k[len(prefix):] not in secret_keys}
-    region = _parse(raw["aws:region"]) if "aws:region" in raw else None
+    region = parse_config_value(raw["aws:region"]) if "aws:region" in raw else None
     return load_settings(stack, config, region, secret_keys=secret_keys)
 
 

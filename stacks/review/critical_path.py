@@ -189,9 +189,8 @@ def critical_path(resources: list[PlannedResource],
     return CriticalPath([s for s in steps if s.seconds > 0] or steps)
 
 
-def waits_on(resources: list[PlannedResource], urn: str) -> set[str]:
-    """Every custom resource `urn` transitively waits for."""
-    graph = dependency_graph(resources)
+def ancestors(graph: Mapping[str, set[str]], urn: str) -> set[str]:
+    """Every node `urn` transitively waits for in `graph` (urn -> what it waits for)."""
     seen: set[str] = set()
     stack = list(graph.get(urn, ()))
     while stack:
@@ -200,3 +199,8 @@ def waits_on(resources: list[PlannedResource], urn: str) -> set[str]:
             seen.add(u)
             stack.extend(graph.get(u, ()))
     return seen
+
+
+def waits_on(resources: list[PlannedResource], urn: str) -> set[str]:
+    """Every custom resource `urn` transitively waits for."""
+    return ancestors(dependency_graph(resources), urn)

@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.offline import PlannedResource
-from stacks.review.critical_path import CHARTS_WITHOUT_PODS, SCALE_FROM_ZERO_SECONDS, chart_of, dependency_graph
+from stacks.review.critical_path import (
+    CHARTS_WITHOUT_PODS,
+    SCALE_FROM_ZERO_SECONDS,
+    ancestors,
+    chart_of,
+    dependency_graph,
+)
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 NODE_GROUP = "eks:index:ManagedNodeGroup"
@@ -218,17 +224,6 @@ def waiters(resources: Iterable[PlannedResource]) -> list[Waiter]:
         if placements is not None:
             found.append(Waiter(r.urn, r.type, r.name, tuple(placements)))
     return found
-
-
-def ancestors(graph: Mapping[str, set[str]], urn: str) -> set[str]:
-    seen: set[str] = set()
-    stack = list(graph.get(urn, ()))
-    while stack:
-        u = stack.pop()
-        if u not in seen:
-            seen.add(u)
-            stack.extend(graph.get(u, ()))
-    return seen
 
 
 @dataclass(frozen=True)
