@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Settings
+from .base import Settings, check_pattern
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _VAULT_ARN = re.compile(r"^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[A-Za-z0-9_.-]{2,50}$")
@@ -43,9 +43,7 @@ class BackupCopySettings(Settings):
     @field_validator("region")
     @classmethod
     def _valid_region(cls, value: str) -> str:
-        if value and not _REGION.match(value):
-            raise ValueError(f"'{value}' is not an AWS region. Fix: use a region such as us-east-1.")
-        return value
+        return check_pattern(value, _REGION, "an AWS region", "use a region such as us-east-1.")
 
     @field_validator("vault_arn")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -25,6 +26,13 @@ def check_cidrs(cidrs: list[str], example: str = "203.0.113.0/24") -> list[str]:
         except ValueError:
             raise ValueError(f"'{cidr}' is not a valid CIDR. Fix: use a network such as {example}.") from None
     return cidrs
+
+
+def check_pattern(value: str, pattern: re.Pattern[str], what: str, fix: str) -> str:
+    """Validate an optional string (empty: unset) against `pattern`; the error says what it is not and the fix."""
+    if value and not pattern.match(value):
+        raise ValueError(f"'{value}' is not {what}. Fix: {fix}")
+    return value
 
 
 class SettingsError(ValueError):

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..ci import PLACEHOLDER_OWNER, documentation_cidrs
 from ..versions import EKS_ADDONS, KUBERNETES_VERSION, kubernetes_release
-from .base import Settings, check_cidrs
+from .base import Settings, check_cidrs, check_pattern
 
 REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -187,9 +187,7 @@ class CiSettings(Settings):
     @field_validator("repository")
     @classmethod
     def _valid_repository(cls, value: str) -> str:
-        if value and not _REPOSITORY.match(value):
-            raise ValueError(f"'{value}' is not a GitHub repository. Fix: use <owner>/<name>, e.g. acme/mlplatform.")
-        return value
+        return check_pattern(value, _REPOSITORY, "a GitHub repository", "use <owner>/<name>, e.g. acme/mlplatform.")
 
     @field_validator("compute_type")
     @classmethod

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 
 from domain.services import SERVICES
 
-from .base import Settings
+from .base import Settings, check_pattern
 from .node_pools import NodePoolSettings
 from .services import IngressSettings, ServicesSettings
 
@@ -136,9 +136,7 @@ class ReceiverSettings(Settings):
     @field_validator("channel")
     @classmethod
     def _valid_channel(cls, value: str) -> str:
-        if value and not _CHANNEL.match(value):
-            raise ValueError(f"'{value}' is not a Slack channel. Fix: use #channel or @user, e.g. #ml-alerts.")
-        return value
+        return check_pattern(value, _CHANNEL, "a Slack channel", "use #channel or @user, e.g. #ml-alerts.")
 
     @field_validator("to")
     @classmethod
@@ -151,16 +149,12 @@ class ReceiverSettings(Settings):
     @field_validator("from_")
     @classmethod
     def _valid_sender(cls, value: str) -> str:
-        if value and not _EMAIL.match(value):
-            raise ValueError(f"'{value}' is not an e-mail address. Fix: use the sender address, e.g. alertmanager@example.com.")
-        return value
+        return check_pattern(value, _EMAIL, "an e-mail address", "use the sender address, e.g. alertmanager@example.com.")
 
     @field_validator("smarthost")
     @classmethod
     def _valid_smarthost(cls, value: str) -> str:
-        if value and not _SMARTHOST.match(value):
-            raise ValueError(f"'{value}' is not host:port. Fix: use the SMTP server with its port, e.g. smtp.example.com:587.")
-        return value
+        return check_pattern(value, _SMARTHOST, "host:port", "use the SMTP server with its port, e.g. smtp.example.com:587.")
 
 
 _TYPED_FIELDS = sorted({f for fields in TYPE_FIELDS.values() for f in fields})

@@ -25,7 +25,7 @@ from pydantic import Field, create_model, field_validator, model_validator
 
 from domain.services import DEFAULT_POOL, SERVICE_NAMES, SERVICES, ServiceSpec, service_spec
 
-from .base import Settings, check_cidrs
+from .base import Settings, check_cidrs, check_pattern
 from .node_pools import NodePoolSettings
 
 # Stateful, long-running services must not sit on interruptible, GPU, system or monitoring nodes.
@@ -72,9 +72,7 @@ class IngressSettings(Settings):
     @field_validator("host")
     @classmethod
     def _valid_host(cls, value: str) -> str:
-        if value and not _HOST.match(value):
-            raise ValueError(f"'{value}' is not a DNS host name. Fix: use a lowercase name such as mlflow.example.com.")
-        return value
+        return check_pattern(value, _HOST, "a DNS host name", "use a lowercase name such as mlflow.example.com.")
 
     @field_validator("certificate_arn")
     @classmethod
